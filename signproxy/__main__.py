@@ -1,0 +1,7 @@
+"""``python -m signproxy``."""
+
+import sys
+
+from signproxy.cli import main
+
+sys.exit(main())

@@ -1,0 +1,196 @@
+"""Command line: ``signproxy serve`` and ``signproxy emulator``.
+
+The only module that reads the process environment and ``.env`` files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import secrets
+import signal
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import structlog
+from aiohttp import web
+from dotenv import dotenv_values
+
+from signproxy import __version__
+from signproxy.app import create_app
+from signproxy.config import CREDENTIAL_VARIABLES, FILE_SUFFIX, Settings, merge_sources
+from signproxy.emulator import EmulatedKey, create_emulator_app
+from signproxy.errors import ConfigError
+from signproxy.logs import Redactor, configure
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+EXIT_CONFIG = 2
+DEFAULT_EMULATOR_PORT = 8788
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the process exit status."""
+    args = _parser().parse_args(argv)
+    redactor = Redactor()
+    try:
+        env = _environment(args.env_file)
+        configure(
+            level=env.get("SIGNPROXY_LOG_LEVEL", "info").lower(),
+            fmt="auto",
+            redactor=redactor,
+        )
+        if args.command == "emulator":
+            return _run_emulator(env, args.host, args.port)
+        return _run_serve(env, args, redactor)
+    except ConfigError as exc:
+        configure(redactor=redactor)
+        structlog.get_logger("signproxy").error(
+            "signproxy.config_error", variable=exc.variable, problem=exc.message
+        )
+        print(f"signproxy: configuration error: {exc.message}", file=sys.stderr)  # noqa: T201
+        return EXIT_CONFIG
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="signproxy", description="Local signing reverse proxy for the OKX v5 REST API."
+    )
+    parser.add_argument("--version", action="version", version=f"signproxy {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="sign and forward requests to OKX")
+    serve.add_argument("--env-file", type=Path, help="settings file (default: ./.env if present)")
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (default 8787)")
+    serve.add_argument(
+        "--emulator",
+        action="store_true",
+        help="run in front of the bundled OKX emulator with throwaway keys (no OKX account needed;"
+        " OKX_* credentials are ignored)",
+    )
+    emulator = commands.add_parser(
+        "emulator", help="run only the OKX emulator, accepting the OKX_* credentials"
+    )
+    emulator.add_argument(
+        "--env-file", type=Path, help="settings file (default: ./.env if present)"
+    )
+    emulator.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1)")
+    emulator.add_argument(
+        "--port", type=int, default=DEFAULT_EMULATOR_PORT, help="port (default 8788)"
+    )
+    return parser
+
+
+def _environment(env_file: Path | None) -> dict[str, str]:
+    if env_file is not None and not env_file.is_file():
+        raise ConfigError("--env-file", "the file does not exist")
+    path = env_file or Path(".env")
+    file_values = dotenv_values(path) if path.is_file() else {}
+    return merge_sources(file_values, os.environ)
+
+
+def _run_serve(env: Mapping[str, str], args: argparse.Namespace, redactor: Redactor) -> int:
+    log = structlog.get_logger("signproxy")
+    if not args.emulator:
+        settings = Settings.from_env(env, host=args.host, port=args.port)
+        redactor.set_secrets(settings.sensitive_values())
+        asyncio.run(_serve(settings, log))
+        return 0
+    # Throwaway credentials made fresh for this run: nothing real is ever used in this mode.
+    key = EmulatedKey(
+        api_key="emulator-" + secrets.token_hex(8),
+        secret=secrets.token_hex(16).upper(),
+        passphrase="emulator-" + secrets.token_hex(6),
+    )
+    cleaned = {
+        name: value
+        for name, value in env.items()
+        if name.removesuffix(FILE_SUFFIX)
+        not in (*CREDENTIAL_VARIABLES, "OKX_DEMO", "SIGNPROXY_UPSTREAM")
+    }
+    redactor.set_secrets((key.api_key, key.secret, key.passphrase))
+    asyncio.run(_serve_with_emulator(cleaned, args, key, log))
+    return 0
+
+
+async def _serve_with_emulator(
+    env: dict[str, str],
+    args: argparse.Namespace,
+    key: EmulatedKey,
+    log: structlog.typing.FilteringBoundLogger,
+) -> None:
+    emulator = web.AppRunner(create_emulator_app([key]), access_log=None)
+    await emulator.setup()
+    await web.TCPSite(emulator, "127.0.0.1", 0).start()
+    host, port = emulator.addresses[0][:2]
+    upstream = f"http://{host}:{port}"
+    log.info("signproxy.emulator_started", url=upstream)
+    env = {
+        **env,
+        "OKX_API_KEY": key.api_key,
+        "OKX_API_SECRET": key.secret,
+        "OKX_API_PASSPHRASE": key.passphrase,
+        "SIGNPROXY_UPSTREAM": upstream,
+    }
+    settings = Settings.from_env(env, host=args.host, port=args.port)
+    try:
+        await _serve(settings, log, emulator=True)
+    finally:
+        await emulator.cleanup()
+
+
+async def _serve(
+    settings: Settings, log: structlog.typing.FilteringBoundLogger, *, emulator: bool = False
+) -> None:
+    for warning in settings.warnings:
+        log.warning("signproxy.config_warning", problem=warning)
+    runner = web.AppRunner(create_app(settings), access_log=None, shutdown_timeout=10.0)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.host, settings.port)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    log.info(
+        "signproxy.listening",
+        url=f"http://{host}:{port}",
+        upstream=settings.upstream,
+        demo=settings.credentials.demo,
+        body_mode=settings.body_mode,
+        emulator=emulator,
+        version=__version__,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
+    log.info("signproxy.stopping")
+    await runner.cleanup()
+    log.info("signproxy.stopped")
+
+
+def _run_emulator(env: Mapping[str, str], host: str, port: int) -> int:
+    reader = Settings.from_env({**env, "SIGNPROXY_UPSTREAM": "https://www.okx.com"})
+    creds = reader.credentials
+    key = EmulatedKey(
+        creds.api_key.reveal(), creds.secret.reveal(), creds.passphrase.reveal(), creds.demo
+    )
+    log = structlog.get_logger("signproxy")
+
+    async def run() -> None:
+        runner = web.AppRunner(create_emulator_app([key]), access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, host, port).start()
+        bound_host, bound_port = runner.addresses[0][:2]
+        log.info("signproxy.emulator_listening", url=f"http://{bound_host}:{bound_port}")
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await stop.wait()
+        await runner.cleanup()
+
+    asyncio.run(run())
+    return 0

@@ -1,0 +1,256 @@
+"""Frozen, validated settings built from a mapping of variables.
+
+All parsing and validation happens in :meth:`Settings.from_env`, so bad configuration fails at
+startup with a :class:`ConfigError` that names the variable and never shows its value. Only
+``cli.py`` reads the process environment and ``.env`` files; tests pass plain dicts.
+"""
+
+from __future__ import annotations
+
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal, cast
+from urllib.parse import urlsplit
+
+from signproxy.errors import ConfigError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from signproxy.canonical import BodyMode
+
+DEFAULT_PORT = 8787
+DEFAULT_UPSTREAM = "https://www.okx.com"
+CREDENTIAL_VARIABLES = ("OKX_API_KEY", "OKX_API_SECRET", "OKX_API_PASSPHRASE")
+FILE_SUFFIX = "_FILE"
+
+LogFormat = Literal["auto", "json", "console"]
+
+
+class Secret:
+    """A credential that never shows itself in a repr, str or log line."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        """Wrap the value."""
+        self._value = value
+
+    def reveal(self) -> str:
+        """Return the value, for the one place that needs it (signing, headers)."""
+        return self._value
+
+    def last4(self) -> str:
+        """Return a hint safe to print: the last four characters of a long value."""
+        return "…" + self._value[-4:] if len(self._value) >= 16 else "…"  # noqa: PLR2004
+
+    def __repr__(self) -> str:
+        """Redact."""
+        return "Secret(<redacted>)"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        """Compare by value, so two settings built from the same input are equal."""
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        """Hash like the value."""
+        return hash(self._value)
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """One OKX API key with its secret and passphrase, and whether it is a demo-trading key."""
+
+    api_key: Secret
+    secret: Secret
+    passphrase: Secret
+    demo: bool
+
+    def sensitive_values(self) -> tuple[str, ...]:
+        """Every value that must never appear in output."""
+        return (self.api_key.reveal(), self.secret.reveal(), self.passphrase.reveal())
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the proxy needs to run. Build it with :meth:`from_env`."""
+
+    credentials: Credentials
+    upstream: str = DEFAULT_UPSTREAM
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    body_mode: BodyMode = "canonical"
+    max_body_bytes: int = 64 * 1024
+    max_response_bytes: int = 32 * 1024 * 1024
+    connect_timeout: float = 5.0
+    request_timeout: float = 15.0
+    log_level: str = "info"
+    log_format: LogFormat = "auto"
+    warnings: tuple[str, ...] = field(default=(), compare=False)
+
+    @classmethod
+    def from_env(
+        cls,
+        env: Mapping[str, str],
+        *,
+        host: str | None = None,
+        port: int | None = None,
+    ) -> Settings:
+        """Parse and validate settings; ``host``/``port`` (command-line flags) win over ``env``.
+
+        Raises:
+            ConfigError: a variable is missing or invalid; the message names it.
+        """
+        reader = _Reader(env)
+        credentials = Credentials(
+            api_key=Secret(reader.credential("OKX_API_KEY")),
+            secret=Secret(reader.credential("OKX_API_SECRET")),
+            passphrase=Secret(reader.credential("OKX_API_PASSPHRASE")),
+            demo=reader.boolean("OKX_DEMO", default=False),
+        )
+        return cls(
+            credentials=credentials,
+            upstream=reader.upstream("SIGNPROXY_UPSTREAM", DEFAULT_UPSTREAM),
+            host=host or reader.text("SIGNPROXY_HOST", "127.0.0.1"),
+            port=port
+            if port is not None
+            else reader.integer("SIGNPROXY_PORT", DEFAULT_PORT, 0, 65535),
+            body_mode=cast("BodyMode", reader.choice("SIGNPROXY_BODY", ("canonical", "raw"))),
+            max_body_bytes=reader.integer(
+                "SIGNPROXY_MAX_BODY_BYTES", 64 * 1024, 2, 16 * 1024 * 1024
+            ),
+            max_response_bytes=reader.integer(
+                "SIGNPROXY_MAX_RESPONSE_BYTES", 32 * 1024 * 1024, 1024, 1024 * 1024 * 1024
+            ),
+            connect_timeout=reader.seconds("SIGNPROXY_CONNECT_TIMEOUT", 5.0),
+            request_timeout=reader.seconds("SIGNPROXY_TIMEOUT", 15.0),
+            log_level=reader.choice("SIGNPROXY_LOG_LEVEL", ("info", "debug", "warning", "error")),
+            log_format=cast(
+                "LogFormat", reader.choice("SIGNPROXY_LOG_FORMAT", ("auto", "json", "console"))
+            ),
+            warnings=tuple(reader.warnings),
+        )
+
+    def sensitive_values(self) -> tuple[str, ...]:
+        """Every value that must never appear in output."""
+        return self.credentials.sensitive_values()
+
+
+def merge_sources(env_file: Mapping[str, str | None], environ: Mapping[str, str]) -> dict[str, str]:
+    """Combine an env file with the process environment; the environment wins.
+
+    It wins per setting: ``OKX_API_SECRET_FILE`` in the environment overrides ``OKX_API_SECRET``
+    in the file, so the two never meet as an ambiguous pair.
+    """
+    merged = {name: value for name, value in env_file.items() if value is not None}
+    for name, value in environ.items():
+        base = name.removesuffix(FILE_SUFFIX)
+        merged.pop(base, None)
+        merged.pop(base + FILE_SUFFIX, None)
+        merged[name] = value
+    return merged
+
+
+class _Reader:
+    """Reads one variable at a time, raising ConfigError that names it."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.env = env
+        self.warnings: list[str] = []
+
+    def _raw(self, name: str) -> str | None:
+        value = self.env.get(name)
+        return value or None
+
+    def credential(self, name: str) -> str:
+        direct, path = self._raw(name), self._raw(name + FILE_SUFFIX)
+        if direct is not None and path is not None:
+            raise ConfigError(name, f"set either {name} or {name}{FILE_SUFFIX}, not both")
+        if path is not None:
+            direct = self._read_secret_file(name + FILE_SUFFIX, Path(path))
+        if direct is None:
+            raise ConfigError(name, f"is required (or {name}{FILE_SUFFIX} with a path to it)")
+        if not direct.isascii() or not direct.isprintable() or direct != direct.strip():
+            # It goes into an HTTP header (or the HMAC key); a stray newline or space is
+            # almost always a copy-paste accident, and a CR/LF would be header injection.
+            raise ConfigError(name, "must be printable ASCII without surrounding whitespace")
+        return direct
+
+    def _read_secret_file(self, name: str, path: Path) -> str:
+        try:
+            mode = path.stat().st_mode
+            value = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(
+                name, f"cannot read the file it names ({type(exc).__name__})"
+            ) from None
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            self.warnings.append(f"{name}: the file is readable by group or others; chmod 600 it")
+        # Secret files are usually written with a trailing newline; only that is dropped.
+        value = value.removesuffix("\n").removesuffix("\r")
+        if not value:
+            raise ConfigError(name, "the file it names is empty")
+        return value
+
+    def text(self, name: str, default: str) -> str:
+        return self._raw(name) or default
+
+    def choice(self, name: str, allowed: tuple[str, ...]) -> str:
+        value = (self._raw(name) or allowed[0]).lower()
+        if value not in allowed:
+            raise ConfigError(name, f"must be one of {', '.join(allowed)}")
+        return value
+
+    def boolean(self, name: str, *, default: bool) -> bool:
+        value = self._raw(name)
+        if value is None:
+            return default
+        lowered = value.lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(name, "must be 1/true/yes/on or 0/false/no/off")
+
+    def integer(self, name: str, default: int, low: int, high: int) -> int:
+        value = self._raw(name)
+        if value is None:
+            return default
+        try:
+            number = int(value)
+        except ValueError:
+            raise ConfigError(name, "must be a whole number") from None
+        if not low <= number <= high:
+            raise ConfigError(name, f"must be between {low} and {high}")
+        return number
+
+    def seconds(self, name: str, default: float) -> float:
+        value = self._raw(name)
+        if value is None:
+            return default
+        try:
+            number = float(value)
+        except ValueError:
+            raise ConfigError(name, "must be a number of seconds") from None
+        if not 0 < number <= 3600:  # noqa: PLR2004
+            raise ConfigError(name, "must be more than 0 and at most 3600 seconds")
+        return number
+
+    def upstream(self, name: str, default: str) -> str:
+        value = self._raw(name) or default
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(name, "must be an http:// or https:// URL with a host")
+        if parts.username or parts.password or parts.query or parts.fragment:
+            raise ConfigError(name, "must not hold credentials, a query or a fragment")
+        if parts.path not in ("", "/"):
+            raise ConfigError(name, "must be a base URL without a path (e.g. https://www.okx.com)")
+        try:
+            port = parts.port
+        except ValueError:
+            raise ConfigError(name, "has an invalid port") from None
+        host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+        return f"{parts.scheme}://{host}" + (f":{port}" if port else "")

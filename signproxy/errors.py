@@ -1,0 +1,177 @@
+"""The exception tree, and the one place that turns it into responses.
+
+    SignproxyError                 every error the proxy raises on purpose
+    ├── ConfigError                bad settings; names the variable, never the value
+    ├── RequestRejected            the client's request is refused; nothing was forwarded
+    │   ├── NotFound               404: not an /api/v5/ path
+    │   ├── MethodNotAllowed       405: OKX v5 REST takes GET and POST only
+    │   ├── MalformedTarget        400: a path or query the proxy will not sign
+    │   ├── UnsupportedMediaType   415: a body that is not application/json
+    │   ├── BodyNotAllowed         400: a body on GET
+    │   ├── BodyRequired           400: POST without a body
+    │   ├── BodyTooLarge           413: over SIGNPROXY_MAX_BODY_BYTES
+    │   └── InvalidJson            400: not JSON, duplicate keys, NaN, not an object/array
+    └── UpstreamError              OKX could not be reached or answered badly
+        ├── UpstreamUnreachable    502: connect or TLS failure; nothing reached OKX
+        ├── UpstreamDisconnected   502: the connection broke after the request was sent
+        ├── UpstreamTimeout        504: no complete answer in time
+        └── UpstreamBadResponse    502: a malformed or oversized answer
+
+Every error the proxy answers with uses OKX's envelope with a code of the form ``SPXnnn``, which
+cannot be mistaken for one of OKX's numeric codes, and carries the ``X-Signproxy-Error`` header
+so a bot can tell the proxy's refusals from OKX's own errors.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import ClassVar
+
+from aiohttp import web
+
+PROXY_ERROR_HEADER = "X-Signproxy-Error"
+
+
+class SignproxyError(Exception):
+    """Base of every error the proxy raises on purpose.
+
+    Attributes:
+        status: the HTTP status the client gets.
+        code: the proxy's own error code (``SPXnnn``), documented in the README.
+        message: a sentence for the client; never holds a secret.
+    """
+
+    status: ClassVar[int] = 500
+    code: ClassVar[str] = "SPX500"
+
+    def __init__(self, message: str) -> None:
+        """Keep the client-facing message."""
+        super().__init__(message)
+        self.message = message
+
+
+class ConfigError(SignproxyError):
+    """A setting is missing or invalid. Names the variable, never its value."""
+
+    code = "SPX900"
+
+    def __init__(self, variable: str, problem: str) -> None:
+        """Build the message from the variable's name and what is wrong with it."""
+        super().__init__(f"{variable}: {problem}")
+        self.variable = variable
+
+
+class RequestRejected(SignproxyError):
+    """The proxy refused the client's request; nothing was sent to OKX."""
+
+    status = 400
+    code = "SPX199"
+
+
+class NotFound(RequestRejected):
+    """The path is not one the proxy forwards."""
+
+    status = 404
+    code = "SPX100"
+
+
+class MethodNotAllowed(RequestRejected):
+    """OKX's v5 REST API uses GET and POST only."""
+
+    status = 405
+    code = "SPX101"
+
+
+class MalformedTarget(RequestRejected):
+    """The request target is not a plain /api/v5/ path with a well-formed query."""
+
+    code = "SPX102"
+
+
+class UnsupportedMediaType(RequestRejected):
+    """A request body must be application/json."""
+
+    status = 415
+    code = "SPX103"
+
+
+class BodyNotAllowed(RequestRejected):
+    """GET requests are signed with an empty body, so a body would be unsigned."""
+
+    code = "SPX104"
+
+
+class BodyRequired(RequestRejected):
+    """OKX rejects a POST without a body (50000); the proxy says so before sending."""
+
+    code = "SPX105"
+
+
+class BodyTooLarge(RequestRejected):
+    """The body is over the configured limit."""
+
+    status = 413
+    code = "SPX106"
+
+
+class InvalidJson(RequestRejected):
+    """The body is not a JSON object or array the proxy can sign unambiguously."""
+
+    code = "SPX107"
+
+
+class UpstreamError(SignproxyError):
+    """OKX could not be reached, or its answer could not be relayed.
+
+    Attributes:
+        outcome_unknown: True when the request may have reached OKX, so an order may exist.
+    """
+
+    status = 502
+    code = "SPX399"
+
+    def __init__(self, message: str, *, outcome_unknown: bool = False) -> None:
+        """Add the look-up advice when an order's outcome is unknown."""
+        if outcome_unknown:
+            message += (
+                "; the request may have reached OKX, so its outcome is unknown: look the order"
+                " up (by clOrdId) before sending it again"
+            )
+        super().__init__(message)
+        self.outcome_unknown = outcome_unknown
+
+
+class UpstreamUnreachable(UpstreamError):
+    """No connection to OKX could be made; the request was not sent."""
+
+    code = "SPX300"
+
+
+class UpstreamDisconnected(UpstreamError):
+    """The connection broke after the request was (maybe) sent."""
+
+    code = "SPX301"
+
+
+class UpstreamTimeout(UpstreamError):
+    """OKX did not answer completely in time."""
+
+    status = 504
+    code = "SPX302"
+
+
+class UpstreamBadResponse(UpstreamError):
+    """OKX's answer was malformed or larger than the proxy relays."""
+
+    code = "SPX303"
+
+
+def error_response(error: SignproxyError, request_id: str) -> web.Response:
+    """Render an error in OKX's envelope, marked as the proxy's own."""
+    body = json.dumps({"code": error.code, "msg": error.message, "data": []})
+    return web.Response(
+        status=error.status,
+        text=body,
+        content_type="application/json",
+        headers={PROXY_ERROR_HEADER: error.code, "X-Request-Id": request_id},
+    )

@@ -1,0 +1,137 @@
+"""structlog setup: JSON lines off a TTY, readable console output on one, and redaction.
+
+Redaction happens twice, on purpose. Before rendering, fields whose *name* marks them as
+sensitive are replaced. After rendering, the finished line is searched for every configured
+secret value (also in its JSON-escaped spelling) and each is replaced. The second pass catches
+what the first cannot know about: a secret inside an exception message, a traceback or a field
+nobody expected to hold one. Standard-library loggers (aiohttp's, asyncio's) go through the same
+chain, so no line leaves the process unredacted.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from typing import TYPE_CHECKING, Any, Literal, TextIO
+
+import structlog
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, MutableMapping
+
+    from structlog.typing import EventDict, Processor, WrappedLogger
+
+REDACTED = "<redacted>"
+SENSITIVE_FIELDS = frozenset(
+    {
+        "secret",
+        "api_secret",
+        "passphrase",
+        "api_key",
+        "key",
+        "sign",
+        "signature",
+        "token",
+        "authorization",
+        "ok-access-key",
+        "ok-access-sign",
+        "ok-access-passphrase",
+        "x-signproxy-token",
+    }
+)
+
+LogFormat = Literal["auto", "json", "console"]
+
+
+class Redactor:
+    """A structlog processor that removes secrets from event dicts and from rendered lines."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        """Start with the given secret values; :meth:`set_secrets` replaces them."""
+        self._needles: tuple[str, ...] = ()
+        self.set_secrets(secrets)
+
+    def set_secrets(self, secrets: Iterable[str]) -> None:
+        """Replace the secret values to search for (e.g. after a key rotation)."""
+        needles: set[str] = set()
+        for value in secrets:
+            if value:
+                needles.add(value)
+                needles.add(json.dumps(value)[1:-1])
+        # Longest first, so a secret that contains another is replaced whole.
+        self._needles = tuple(sorted(needles, key=len, reverse=True))
+
+    def scrub(self, text: str) -> str:
+        """Return ``text`` with every secret value replaced."""
+        for needle in self._needles:
+            if needle in text:
+                text = text.replace(needle, REDACTED)
+        return text
+
+    def __call__(
+        self, _logger: WrappedLogger, _method: str, event: EventDict | str
+    ) -> EventDict | str:
+        """Redact sensitive fields of an event dict, or secret values in a rendered line."""
+        if isinstance(event, str):
+            return self.scrub(event)
+        for name in SENSITIVE_FIELDS.intersection(event):
+            event[name] = REDACTED
+        return event
+
+
+def configure(
+    *,
+    level: str = "info",
+    fmt: LogFormat = "auto",
+    redactor: Redactor | None = None,
+    stream: TextIO | None = None,
+    cache: bool = True,
+) -> Redactor:
+    """Configure structlog and the standard ``logging`` module to write one line per event.
+
+    Returns the redactor in use, so callers can update its secrets later.
+    """
+    stream = stream or sys.stdout
+    redactor = redactor or Redactor()
+    console = fmt == "console" or (fmt == "auto" and stream.isatty())
+    renderer: Processor = (
+        structlog.dev.ConsoleRenderer(colors=stream.isatty())
+        if console
+        else structlog.processors.JSONRenderer()
+    )
+    shared: list[Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        redactor,
+    ]
+    tail: list[Processor] = [] if console else [structlog.processors.format_exc_info]
+    level_number = logging.getLevelNamesMapping()[level.upper()]
+    structlog.configure(
+        processors=[*shared, *tail, renderer, redactor],
+        wrapper_class=structlog.make_filtering_bound_logger(level_number),
+        logger_factory=structlog.WriteLoggerFactory(file=stream),
+        cache_logger_on_first_use=cache,
+    )
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[structlog.stdlib.add_logger_name, *shared],
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                *tail,
+                renderer,
+                redactor,
+            ],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(max(level_number, logging.INFO))
+    return redactor
+
+
+def bind_fields(fields: MutableMapping[str, Any], **values: Any) -> None:  # noqa: ANN401
+    """Add fields to a request's canonical log line (kept in one dict per request)."""
+    fields.update(values)

@@ -1,0 +1,89 @@
+"""The request middleware: request ids, errors turned into responses, one log line per request."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import structlog
+from aiohttp import web
+
+from signproxy.errors import (
+    MethodNotAllowed,
+    NotFound,
+    RequestRejected,
+    SignproxyError,
+    UpstreamError,
+    error_response,
+)
+from signproxy.handler import LOG_FIELDS
+
+if TYPE_CHECKING:
+    from aiohttp.typedefs import Middleware
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+
+class InternalError(SignproxyError):
+    """An unexpected failure inside the proxy (a bug); the details are in the log."""
+
+
+def request_id(supplied: str | None) -> str:
+    """Use the client's ``X-Request-Id`` when it is a plain token, else make one."""
+    if supplied is not None and _REQUEST_ID.fullmatch(supplied):
+        return supplied
+    return uuid.uuid4().hex
+
+
+def make_middleware() -> Middleware:
+    """Build the middleware that wraps every request, proxied or refused."""
+    log = structlog.get_logger("signproxy")
+
+    @web.middleware
+    async def canonical_line(request: web.Request, handler: Handler) -> web.StreamResponse:
+        started = time.perf_counter()
+        rid = request_id(request.headers.get("X-Request-Id"))
+        fields: dict[str, Any] = {
+            "request_id": rid,
+            "method": request.method,
+            "path": request.raw_path[:200],
+        }
+        request[LOG_FIELDS] = fields
+        level = "info"
+        try:
+            response = await handler(request)
+        except SignproxyError as exc:
+            response = _refuse(exc, rid, fields)
+            level = "error" if isinstance(exc, UpstreamError) else "warning"
+        except web.HTTPException as exc:
+            # Only the router raises these: a target no route can match (e.g. CONNECT's).
+            refusal: RequestRejected = (
+                MethodNotAllowed("method not allowed")
+                if exc.status == web.HTTPMethodNotAllowed.status_code
+                else NotFound("only /api/v5/ paths are forwarded")
+            )
+            response = _refuse(refusal, rid, fields)
+            level = "warning"
+        except Exception:
+            log.exception("signproxy.internal_error", request_id=rid)
+            response = _refuse(InternalError("internal error in signproxy"), rid, fields)
+            level = "error"
+        else:
+            response.headers["X-Request-Id"] = rid
+        fields["status"] = response.status
+        fields["total_ms"] = round((time.perf_counter() - started) * 1000, 3)
+        getattr(log, level)("signproxy.request", **fields)
+        return response
+
+    return canonical_line
+
+
+def _refuse(error: SignproxyError, rid: str, fields: dict[str, Any]) -> web.Response:
+    fields["error"] = error.code
+    fields["reason"] = error.message
+    return error_response(error, rid)

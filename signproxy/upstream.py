@@ -1,0 +1,181 @@
+"""The one HTTP client session to OKX: keep-alive, timeouts, and failures as typed errors.
+
+A request other than GET is never retried, here or anywhere: if its bytes may have reached OKX,
+an order may exist, and sending it again could double it. aiohttp itself resends only
+idempotent methods, once, when a pooled keep-alive connection turns out to be closed.
+"""
+
+from __future__ import annotations
+
+import ssl
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import aiohttp
+from multidict import CIMultiDict, CIMultiDictProxy
+from yarl import URL
+
+from signproxy.errors import (
+    UpstreamBadResponse,
+    UpstreamDisconnected,
+    UpstreamError,
+    UpstreamTimeout,
+    UpstreamUnreachable,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+# Hop-by-hop headers (RFC 9110 section 7.6.1) belong to one connection, never relayed. The body
+# is relayed decoded with its own length, so its encoding and length headers go too. Cookies from
+# OKX's edge are the proxy's connection business, not the bot's.
+_NOT_RELAYED = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "content-length",
+        "content-encoding",
+        "set-cookie",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamResponse:
+    """What OKX answered, ready to relay."""
+
+    status: int
+    headers: CIMultiDict[str]
+    body: bytes
+    elapsed_ms: float
+
+
+def relayable_headers(headers: CIMultiDictProxy[str]) -> CIMultiDict[str]:
+    """Drop hop-by-hop headers, including any the ``Connection`` header names."""
+    named = {
+        token.strip().lower()
+        for value in headers.getall("Connection", ())
+        for token in value.split(",")
+    }
+    return CIMultiDict(
+        (name, value)
+        for name, value in headers.items()
+        if name.lower() not in _NOT_RELAYED and name.lower() not in named
+    )
+
+
+class Upstream:
+    """Sends signed requests to the configured OKX base URL over one pooled session."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        connect_timeout: float,
+        request_timeout: float,
+        max_response_bytes: int,
+    ) -> None:
+        """Remember the settings; the session is made by :meth:`start` inside the event loop."""
+        self._base = base_url
+        self._timeout = aiohttp.ClientTimeout(
+            total=request_timeout, connect=connect_timeout, sock_connect=connect_timeout
+        )
+        self._max_bytes = max_response_bytes
+        self._session: aiohttp.ClientSession | None = None
+
+    async def start(self) -> None:
+        """Open the session (one per process, reused for every request)."""
+        self._session = aiohttp.ClientSession(
+            timeout=self._timeout,
+            # Never keep OKX's cookies: they would be shared across every bot behind the proxy.
+            cookie_jar=aiohttp.DummyCookieJar(),
+            connector=aiohttp.TCPConnector(limit=256, ttl_dns_cache=300),
+            skip_auto_headers=("User-Agent",),
+        )
+
+    async def close(self) -> None:
+        """Close the session and its pooled connections."""
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def send(
+        self, method: str, target: str, headers: Mapping[str, str], body: bytes
+    ) -> UpstreamResponse:
+        """Send one request exactly as given and read the whole answer (up to the limit).
+
+        ``target`` is sent byte for byte: the URL is marked as already encoded so the client
+        does not re-quote it (re-quoting after signing is the classic cause of 50113).
+
+        Raises:
+            UpstreamError: one of its subclasses, saying whether the outcome is unknown.
+        """
+        if self._session is None:
+            msg = "Upstream.start() was not awaited"
+            raise RuntimeError(msg)
+        url = URL(self._base + target, encoded=True)
+        may_have_sent = method != "GET"
+        started = time.perf_counter()
+        try:
+            async with self._session.request(
+                method, url, headers=headers, data=body or None, allow_redirects=False
+            ) as response:
+                payload = await self._read(response)
+                return UpstreamResponse(
+                    status=response.status,
+                    headers=relayable_headers(response.headers),
+                    body=payload,
+                    elapsed_ms=(time.perf_counter() - started) * 1000,
+                )
+        except UpstreamError:
+            raise
+        except (aiohttp.ClientConnectorCertificateError, aiohttp.ClientConnectorSSLError) as exc:
+            raise UpstreamUnreachable(f"TLS with OKX failed: {type(exc).__name__}") from None
+        except aiohttp.ConnectionTimeoutError:
+            raise UpstreamTimeout(
+                "could not connect to OKX in time; the request was not sent"
+            ) from None
+        except aiohttp.ClientConnectorError as exc:
+            raise UpstreamUnreachable(
+                f"cannot connect to OKX: {exc.strerror or type(exc).__name__}"
+            ) from None
+        except TimeoutError:
+            raise UpstreamTimeout(
+                "OKX did not answer in time", outcome_unknown=may_have_sent
+            ) from None
+        except (aiohttp.ClientPayloadError, aiohttp.ClientResponseError) as exc:
+            raise UpstreamBadResponse(
+                f"OKX sent a malformed response: {type(exc).__name__}",
+                outcome_unknown=may_have_sent,
+            ) from None
+        except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError, ssl.SSLError) as exc:
+            raise UpstreamDisconnected(
+                f"connection to OKX broke: {type(exc).__name__}", outcome_unknown=may_have_sent
+            ) from None
+        except aiohttp.ClientError as exc:
+            raise UpstreamDisconnected(
+                f"request to OKX failed: {type(exc).__name__}", outcome_unknown=may_have_sent
+            ) from None
+
+    async def _read(self, response: aiohttp.ClientResponse) -> bytes:
+        length = response.content_length
+        if length is not None and length > self._max_bytes:
+            raise UpstreamBadResponse(f"OKX's response is larger than {self._max_bytes} bytes")
+        if length is not None and "Content-Encoding" not in response.headers:
+            return await response.read()
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.content.iter_chunked(64 * 1024):
+            size += len(chunk)
+            if size > self._max_bytes:
+                raise UpstreamBadResponse(f"OKX's response is larger than {self._max_bytes} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)
