@@ -38,9 +38,9 @@ def split_target(raw_target: str, method: str) -> tuple[str, str]:
         NotFound: an origin-form path outside ``/api/v5/``.
         MalformedTarget: any other target the proxy will not sign.
     """
-    if not raw_target.startswith("/"):
-        # Absolute-form (http://host/...), authority-form (CONNECT) and '*' would let a client
-        # name another host, or are not requests OKX serves.
+    if not raw_target.startswith("/") or raw_target.startswith("//"):
+        # Absolute-form (http://host/...), network-path (//host/...), authority-form (CONNECT)
+        # and '*' would let a client name another host, or are not requests OKX serves.
         raise MalformedTarget("request target must be a path starting with /api/v5/")
     path, question, query = raw_target.partition("?")
     if not _PATH.fullmatch(path):

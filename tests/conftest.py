@@ -1,0 +1,176 @@
+"""Shared fixtures: a real OKX emulator, a real proxy in front of it, and log capture.
+
+Everything runs as real servers on 127.0.0.1; requests go through real aiohttp clients with
+URLs marked as already encoded, so the test controls the exact bytes of each request target.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from multidict import CIMultiDictProxy
+from yarl import URL
+
+from signproxy.app import create_app
+from signproxy.clock import Clock
+from signproxy.config import Settings
+from signproxy.emulator import EMULATOR, EmulatedKey, EmulatorState, create_emulator_app
+from signproxy.logs import Redactor, configure
+
+# Obviously fake credentials; never used anywhere but against the local emulator.
+LIVE_KEY = EmulatedKey(
+    api_key="fake-live-key-0001",
+    secret="FAKE0SECRET0LIVE0NOT0REAL0000001",
+    passphrase="fake-pass-live-01",
+)
+DEMO_KEY = EmulatedKey(
+    api_key="fake-demo-key-0002",
+    secret="FAKE0SECRET0DEMO0NOT0REAL0000002",
+    passphrase="fake-pass-demo-02",
+    demo=True,
+)
+ALL_SECRETS = tuple(
+    value for key in (LIVE_KEY, DEMO_KEY) for value in (key.api_key, key.secret, key.passphrase)
+)
+
+
+def env_for(key: EmulatedKey, upstream: str, **extra: str) -> dict[str, str]:
+    """The variables that point a proxy at ``upstream`` with ``key``."""
+    return {
+        "OKX_API_KEY": key.api_key,
+        "OKX_API_SECRET": key.secret,
+        "OKX_API_PASSPHRASE": key.passphrase,
+        "OKX_DEMO": "1" if key.demo else "0",
+        "SIGNPROXY_UPSTREAM": upstream,
+        **extra,
+    }
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A response as the client saw it."""
+
+    status: int
+    headers: CIMultiDictProxy[str]
+    body: bytes
+
+    def json(self) -> Any:  # noqa: ANN401
+        """The body parsed as JSON."""
+        return json.loads(self.body)
+
+
+class Harness:
+    """A proxy in front of an emulator, and a client that sends exact request targets."""
+
+    def __init__(self, emulator: EmulatorState, proxy: TestServer, session: aiohttp.ClientSession) -> None:
+        self.emulator = emulator
+        self.proxy = proxy
+        self.session = session
+        self.base = str(proxy.make_url("")).rstrip("/")
+
+    async def request(
+        self,
+        method: str,
+        target: str,
+        *,
+        body: bytes | str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Reply:
+        """Send ``target`` to the proxy byte for byte (no re-quoting)."""
+        all_headers = dict(headers or {})
+        if body is not None and "Content-Type" not in all_headers:
+            all_headers["Content-Type"] = "application/json"
+        data = body.encode() if isinstance(body, str) else body
+        url = URL(self.base + target, encoded=True)
+        async with self.session.request(method, url, data=data, headers=all_headers) as resp:
+            return Reply(resp.status, resp.headers, await resp.read())
+
+    async def get(self, target: str, **kwargs: Any) -> Reply:  # noqa: ANN401
+        """GET ``target``."""
+        return await self.request("GET", target, **kwargs)
+
+    async def post(self, target: str, body: bytes | str, **kwargs: Any) -> Reply:  # noqa: ANN401
+        """POST ``body`` to ``target``."""
+        return await self.request("POST", target, body=body, **kwargs)
+
+
+@pytest.fixture
+def log_output() -> io.StringIO:
+    """Capture every log line (structlog and stdlib) of the test, at debug level, as JSON."""
+    stream = io.StringIO()
+    configure(level="debug", fmt="json", redactor=Redactor(ALL_SECRETS), stream=stream, cache=False)
+    return stream
+
+
+@pytest.fixture
+async def emulator_server(
+    aiohttp_server: Callable[..., Awaitable[TestServer]],
+) -> TestServer:
+    """The OKX emulator on 127.0.0.1, accepting LIVE_KEY and DEMO_KEY."""
+    return await aiohttp_server(create_emulator_app([LIVE_KEY, DEMO_KEY]))
+
+
+@pytest.fixture
+def emulator(emulator_server: TestServer) -> EmulatorState:
+    """The emulator's state: what it received, its clock, its orders."""
+    app = emulator_server.app
+    assert app is not None
+    return app[EMULATOR]
+
+
+@pytest.fixture
+def emulator_url(emulator_server: TestServer) -> str:
+    """The emulator's base URL."""
+    return str(emulator_server.make_url("")).rstrip("/")
+
+
+MakeProxy = Callable[..., Awaitable[Harness]]
+
+
+@pytest.fixture
+async def make_proxy(
+    aiohttp_server: Callable[..., Awaitable[TestServer]],
+    emulator: EmulatorState,
+    emulator_url: str,
+    log_output: io.StringIO,  # noqa: ARG001 - logging must be configured before the app is built
+) -> AsyncIterator[MakeProxy]:
+    """Build a proxy in front of the emulator: ``await make_proxy(key=DEMO_KEY, SIGNPROXY_BODY="raw")``."""
+    async with aiohttp.ClientSession() as session:
+
+        async def make(
+            key: EmulatedKey = LIVE_KEY,
+            *,
+            upstream: str | None = None,
+            clock: Clock | None = None,
+            **env: str,
+        ) -> Harness:
+            settings = Settings.from_env(env_for(key, upstream or emulator_url, **env))
+            server = await aiohttp_server(create_app(settings, clock=clock))
+            return Harness(emulator, server, session)
+
+        yield make
+
+
+@pytest.fixture
+async def proxy(make_proxy: MakeProxy) -> Harness:
+    """A proxy with the live key in front of the emulator."""
+    return await make_proxy()
+
+
+async def start_raw_server(
+    handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+    aiohttp_server: Callable[..., Awaitable[TestServer]],
+) -> str:
+    """Run a one-route aiohttp server for a misbehaving upstream; returns its base URL."""
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handler)
+    server = await aiohttp_server(app)
+    return str(server.make_url("")).rstrip("/")
