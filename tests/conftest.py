@@ -62,7 +62,7 @@ class Reply:
     headers: CIMultiDictProxy[str]
     body: bytes
 
-    def json(self) -> Any:  # noqa: ANN401
+    def json(self) -> Any:
         """The body parsed as JSON."""
         return json.loads(self.body)
 
@@ -70,7 +70,9 @@ class Reply:
 class Harness:
     """A proxy in front of an emulator, and a client that sends exact request targets."""
 
-    def __init__(self, emulator: EmulatorState, proxy: TestServer, session: aiohttp.ClientSession) -> None:
+    def __init__(
+        self, emulator: EmulatorState, proxy: TestServer, session: aiohttp.ClientSession
+    ) -> None:
         self.emulator = emulator
         self.proxy = proxy
         self.session = session
@@ -93,11 +95,11 @@ class Harness:
         async with self.session.request(method, url, data=data, headers=all_headers) as resp:
             return Reply(resp.status, resp.headers, await resp.read())
 
-    async def get(self, target: str, **kwargs: Any) -> Reply:  # noqa: ANN401
+    async def get(self, target: str, **kwargs: Any) -> Reply:
         """GET ``target``."""
         return await self.request("GET", target, **kwargs)
 
-    async def post(self, target: str, body: bytes | str, **kwargs: Any) -> Reply:  # noqa: ANN401
+    async def post(self, target: str, body: bytes | str, **kwargs: Any) -> Reply:
         """POST ``body`` to ``target``."""
         return await self.request("POST", target, body=body, **kwargs)
 
@@ -142,7 +144,7 @@ async def make_proxy(
     emulator_url: str,
     log_output: io.StringIO,  # noqa: ARG001 - logging must be configured before the app is built
 ) -> AsyncIterator[MakeProxy]:
-    """Build a proxy in front of the emulator: ``await make_proxy(key=DEMO_KEY, SIGNPROXY_BODY="raw")``."""
+    """Build proxies in front of the emulator, e.g. ``await make_proxy(DEMO_KEY, SIGNPROXY_BODY="raw")``."""
     async with aiohttp.ClientSession() as session:
 
         async def make(

@@ -20,7 +20,10 @@ from signproxy.errors import InvalidJson, MalformedTarget, NotFound
         (b'{"z": 1, "a": 2}', b'{"z":1,"a":2}'),
         (b'{"s": "a  b \\" c\\\\ ", "t": "\\u00e9 x"}', b'{"s":"a  b \\" c\\\\ ","t":"\\u00e9 x"}'),
         ('{"s": "中 文"}'.encode(), '{"s":"中 文"}'.encode()),
-        (b'[{"instId": "BTC-USDT"}, {"instId": "ETH-USDT"}]', b'[{"instId":"BTC-USDT"},{"instId":"ETH-USDT"}]'),
+        (
+            b'[{"instId": "BTC-USDT"}, {"instId": "ETH-USDT"}]',
+            b'[{"instId":"BTC-USDT"},{"instId":"ETH-USDT"}]',
+        ),
         (b'  {"a":true , "b":false, "c":null}  ', b'{"a":true,"b":false,"c":null}'),
         (b"{}", b"{}"),
     ],
@@ -60,13 +63,20 @@ def test_invalid_bodies_are_refused(raw: bytes, fragment: str, mode: str) -> Non
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
     lambda children: st.lists(children) | st.dictionaries(st.text(), children),
     max_leaves=20,
 )
 
 
-@given(value=st.dictionaries(st.text(), json_values) | st.lists(json_values), indent=st.sampled_from([None, 1, 4]))
+@given(
+    value=st.dictionaries(st.text(), json_values) | st.lists(json_values),
+    indent=st.sampled_from([None, 1, 4]),
+)
 def test_canonical_body_round_trips(value: object, indent: int | None) -> None:
     """Any JSON object or array canonicalizes to the same value, compact, whatever its layout."""
     raw = json.dumps(value, indent=indent, ensure_ascii=False).encode()
@@ -81,8 +91,14 @@ def test_canonical_body_round_trips(value: object, indent: int | None) -> None:
         ("/api/v5/account/balance", "/api/v5/account/balance"),
         ("/api/v5/account/balance?ccy=BTC", "/api/v5/account/balance?ccy=BTC"),
         ("/api/v5/account/balance?", "/api/v5/account/balance"),
-        ("/api/v5/x?a=1,2&b=%2C&c=+&d=&d=&e=%E4%B8%AD&f=a:b&g=%2c", "/api/v5/x?a=1,2&b=%2C&c=+&d=&d=&e=%E4%B8%AD&f=a:b&g=%2c"),
-        ("/api/v5/tradingBot/grid/orders-algo-pending", "/api/v5/tradingBot/grid/orders-algo-pending"),
+        (
+            "/api/v5/x?a=1,2&b=%2C&c=+&d=&d=&e=%E4%B8%AD&f=a:b&g=%2c",
+            "/api/v5/x?a=1,2&b=%2C&c=+&d=&d=&e=%E4%B8%AD&f=a:b&g=%2c",
+        ),
+        (
+            "/api/v5/tradingBot/grid/orders-algo-pending",
+            "/api/v5/tradingBot/grid/orders-algo-pending",
+        ),
     ],
 )
 def test_split_target_keeps_query_bytes(raw: str, target: str) -> None:

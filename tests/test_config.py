@@ -109,13 +109,21 @@ def test_invalid_values_name_their_variable(name: str, value: str) -> None:
 
 def test_upstream_is_normalized() -> None:
     """A trailing slash and default spelling are normalized away."""
-    assert Settings.from_env({**BASE, "SIGNPROXY_UPSTREAM": "https://www.okx.com/"}).upstream == "https://www.okx.com"
-    assert Settings.from_env({**BASE, "SIGNPROXY_UPSTREAM": "http://127.0.0.1:8788"}).upstream == "http://127.0.0.1:8788"
+    assert (
+        Settings.from_env({**BASE, "SIGNPROXY_UPSTREAM": "https://www.okx.com/"}).upstream
+        == "https://www.okx.com"
+    )
+    assert (
+        Settings.from_env({**BASE, "SIGNPROXY_UPSTREAM": "http://127.0.0.1:8788"}).upstream
+        == "http://127.0.0.1:8788"
+    )
 
 
 def test_flags_win_over_environment() -> None:
     """--host/--port override SIGNPROXY_HOST/SIGNPROXY_PORT."""
-    settings = Settings.from_env({**BASE, "SIGNPROXY_HOST": "0.0.0.0", "SIGNPROXY_PORT": "9000"}, host="::1", port=0)
+    settings = Settings.from_env(
+        {**BASE, "SIGNPROXY_HOST": "0.0.0.0", "SIGNPROXY_PORT": "9000"}, host="::1", port=0
+    )
     assert (settings.host, settings.port) == ("::1", 0)
 
 

@@ -12,7 +12,12 @@ TIMESTAMP = "2020-12-08T09:08:57.715Z"
 @pytest.mark.parametrize(
     ("method", "path", "body", "expected"),
     [
-        ("GET", "/api/v5/account/balance?ccy=BTC", b"", "HiZhvSfMtWJA3uUIVXV3a/bSXNPCWvYFXoGCVS8V4zY="),
+        (
+            "GET",
+            "/api/v5/account/balance?ccy=BTC",
+            b"",
+            "HiZhvSfMtWJA3uUIVXV3a/bSXNPCWvYFXoGCVS8V4zY=",
+        ),
         (
             "POST",
             "/api/v5/account/set-leverage",
