@@ -144,7 +144,7 @@ async def make_proxy(
     emulator_url: str,
     log_output: io.StringIO,  # noqa: ARG001 - logging must be configured before the app is built
 ) -> AsyncIterator[MakeProxy]:
-    """Build proxies in front of the emulator, e.g. ``await make_proxy(DEMO_KEY, SIGNPROXY_BODY="raw")``."""
+    """Build proxies in front of the emulator; keyword arguments are extra variables."""
     async with aiohttp.ClientSession() as session:
 
         async def make(
