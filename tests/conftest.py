@@ -92,7 +92,9 @@ class Harness:
             all_headers["Content-Type"] = "application/json"
         data = body.encode() if isinstance(body, str) else body
         url = URL(self.base + target, encoded=True)
-        async with self.session.request(method, url, data=data, headers=all_headers) as resp:
+        async with self.session.request(
+            method, url, data=data, headers=all_headers, allow_redirects=False
+        ) as resp:
             return Reply(resp.status, resp.headers, await resp.read())
 
     async def get(self, target: str, **kwargs: Any) -> Reply:
