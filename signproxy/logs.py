@@ -130,8 +130,3 @@ def configure(
     root.handlers[:] = [handler]
     root.setLevel(max(level_number, logging.INFO))
     return redactor
-
-
-def bind_fields(fields: MutableMapping[str, Any], **values: Any) -> None:  # noqa: ANN401
-    """Add fields to a request's canonical log line (kept in one dict per request)."""
-    fields.update(values)

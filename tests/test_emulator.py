@@ -157,3 +157,15 @@ async def test_public_endpoints_need_no_signature(emulator_url: str) -> None:
     status, body = await call(emulator_url, {}, target="/api/v5/public/time")
     assert status == 200
     assert int(body["data"][0]["ts"]) > 0
+
+
+async def test_emulator_keeps_only_newest_requests(
+    emulator_url: str, emulator: EmulatorState
+) -> None:
+    """A long-running emulator's record of requests is bounded, keeping the newest."""
+    emulator.max_received = 3
+    for n in range(5):
+        await call(emulator_url, {}, target=f"/api/v5/public/time?n={n}")
+    assert [seen.target for seen in emulator.received] == [
+        f"/api/v5/public/time?n={n}" for n in (2, 3, 4)
+    ]

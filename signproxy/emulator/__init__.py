@@ -47,6 +47,8 @@ class EmulatorState:
     keys: dict[str, EmulatedKey]
     clock_offset_ms: int = 0
     received: list[Received] = field(default_factory=list)
+    # A long-running emulator (`signproxy serve --emulator`) keeps only the newest requests.
+    max_received: int = 10_000
     book: Book = field(default_factory=Book)
 
     def now_ms(self) -> int:
@@ -74,6 +76,8 @@ def create_emulator_app(
                 request.method, request.raw_path, CIMultiDict(request.headers), body, status, code
             )
         )
+        if len(state.received) > state.max_received:
+            del state.received[: len(state.received) - state.max_received]
         return web.json_response(payload, status=status)
 
     app.router.add_route("*", "/{tail:.*}", handle)
