@@ -72,10 +72,11 @@ def read_access(reader: VariableReader, bind_host: str) -> Access:
         if not insecure:
             raise ConfigError(
                 "SIGNPROXY_HOST",
-                "listening on an address other than loopback needs client tokens"
+                "listening (--host or SIGNPROXY_HOST) on an address other than loopback needs"
+                " client tokens"
                 f" ({TOKENS_VARIABLE}): anyone who can reach the port could trade with the key."
-                f" Set {INSECURE_BIND_VARIABLE}=1 only if the port cannot be reached by anyone"
-                " else (a container whose port is published on 127.0.0.1 only)",
+                f" Set {INSECURE_BIND_VARIABLE}=1 to run without them only if nothing untrusted"
+                " can reach that address and port",
             )
         reader.warnings.append(
             f"{INSECURE_BIND_VARIABLE}: listening on a non-loopback address without client"

@@ -12,6 +12,7 @@ from rawhttp import send_raw_sync
 
 from signproxy.config import Settings
 from signproxy.errors import ConfigError
+from signproxy.refusals import Refused
 from signproxy.tokens import ClientToken, identify, parse_client_tokens
 
 BASE = {
@@ -217,3 +218,31 @@ def test_cli_redacts_tokens_in_emulator_mode(tmp_path: Path) -> None:
     assert TOKEN not in output
     for secret in ALL_SECRETS:
         assert secret not in output
+
+
+ACCESS_VARIABLES = (
+    "SIGNPROXY_CLIENT_TOKENS",
+    "SIGNPROXY_CLIENT_TOKENS_FILE",
+    "SIGNPROXY_INSECURE_BIND",
+    "SIGNPROXY_ALLOWED_HOSTS",
+    "SIGNPROXY_ALLOWED_ORIGINS",
+    "SIGNPROXY_ALLOW_ENDPOINTS",
+    "SIGNPROXY_DENY_ENDPOINTS",
+    "SIGNPROXY_READ_ONLY",
+)
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize("name", ACCESS_VARIABLES)
+def test_access_variables_are_documented(name: str) -> None:
+    """Each access variable is in the README's table and in config.example.env."""
+    readme = (ROOT / "README.md").read_text()
+    assert f"`{name}`" in readme
+    assert name in (ROOT / "config.example.env").read_text()
+
+
+@pytest.mark.parametrize("refusal", Refused.__subclasses__(), ids=lambda cls: cls.__name__)
+def test_refusal_codes_are_documented(refusal: type[Refused]) -> None:
+    """Each refusal has its own SPX2xx code, with its status, in the README's error table."""
+    assert refusal.code.startswith("SPX2")
+    assert f"| `{refusal.code}` | {refusal.status} |" in (ROOT / "README.md").read_text()
