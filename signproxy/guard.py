@@ -63,6 +63,10 @@ TOKEN_HEADER = "X-Signproxy-Token"  # noqa: S105 - a header name, not a secret
 # Node's fetch (undici) sends "Sec-Fetch-Mode: cors" on every request, with no Origin and no
 # Sec-Fetch-Site; browsers always send Sec-Fetch-Site with it. So "cors" alone is not a browser.
 _NON_BROWSER_MODES = frozenset({"cors"})
+_STEERING = frozenset(name.lower() for name in STEERING_HEADERS)
+# Host decisions are remembered: parsing addresses costs more than the rest of the guard, and
+# clients send the same one or two Host values. Bounded, as the values come from clients.
+_HOST_CACHE_SIZE = 256
 
 
 class Guard:
@@ -73,6 +77,7 @@ class Guard:
         self._tokens = access.client_tokens
         self._hosts = access.allowed_hosts
         self._origins = access.allowed_origins
+        self._host_decisions: dict[str, bool] = {}
 
     def check(self, request: web.Request) -> ClientToken | None:
         """Return the client's token (None when tokens are off), or raise :class:`Refused`."""
@@ -84,20 +89,27 @@ class Guard:
             )
         self._check_host(headers.getall("Host", ()))
         self._check_browser(headers)
-        for name in STEERING_HEADERS:
-            if name in headers:
-                raise SteeringRefused(
-                    f"header {name} is refused: the upstream and the request target are fixed"
-                    " by the proxy's configuration",
-                    rule="steering-header",
-                )
+        steering = _STEERING.intersection(name.lower() for name in headers)
+        if steering:
+            name = next(n for n in STEERING_HEADERS if n.lower() in steering)
+            raise SteeringRefused(
+                f"header {name} is refused: the upstream and the request target are fixed"
+                " by the proxy's configuration",
+                rule="steering-header",
+            )
         return self._authenticate(headers) if self._tokens else None
 
     def _check_host(self, values: list[str] | tuple[()]) -> None:
         if len(values) != 1:
             raise HostRefused("exactly one Host header is required", rule="host")
-        name = host_header_name(values[0])
-        if name is None or not host_allowed(name, self._hosts):
+        allowed = self._host_decisions.get(values[0])
+        if allowed is None:
+            name = host_header_name(values[0])
+            allowed = name is not None and host_allowed(name, self._hosts)
+            if len(self._host_decisions) >= _HOST_CACHE_SIZE:
+                self._host_decisions.clear()
+            self._host_decisions[values[0]] = allowed
+        if not allowed:
             raise HostRefused(
                 "Host is not one this proxy answers to (loopback names and addresses, and"
                 " SIGNPROXY_ALLOWED_HOSTS)",

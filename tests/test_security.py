@@ -5,12 +5,15 @@ import json
 
 import pytest
 from aiohttp import web
+from aiohttp.test_utils import make_mocked_request
 from conftest import ALL_SECRETS, LIVE_KEY, Harness, MakeProxy, Reply, env_for, start_raw_server
 from rawhttp import send_raw
 
+from signproxy.access import Access
 from signproxy.config import Settings
-from signproxy.guard import STEERING_HEADERS
+from signproxy.guard import STEERING_HEADERS, Guard
 from signproxy.logs import Redactor, configure
+from signproxy.refusals import HostRefused
 
 TOKEN_A = "tok-A-0123456789abcdefghijklmnop"
 TOKEN_B = "tok-B-ZYXWVUTSRQPONMLKJIHGFEDCBA"
@@ -378,3 +381,22 @@ async def test_other_upstreams_cannot_be_named(make_proxy: MakeProxy, request_li
     reply = await send_raw(proxy.proxy.port, request)
     assert 400 <= reply.status < 500, reply
     assert proxy.emulator.received == []
+
+
+def test_host_decisions_survive_the_cache_filling_up() -> None:
+    """Remembered Host decisions stay right after many distinct Host values evict them."""
+    guard = Guard(Access())
+
+    def check(host: str) -> bool:
+        try:
+            guard.check(make_mocked_request("GET", BALANCE, headers={"Host": host}))
+        except HostRefused:
+            return False
+        return True
+
+    assert not check("attacker.example")
+    for n in range(600):
+        assert check(f"127.0.{n // 250}.{n % 250}:8787")
+        assert not check(f"h{n}.attacker.example")
+    assert not check("attacker.example")
+    assert check("localhost")
