@@ -8,6 +8,7 @@ from aiohttp import web
 
 from signproxy.clock import Clock, SystemClock
 from signproxy.config import Settings
+from signproxy.guard import make_guard
 from signproxy.handler import ProxyHandler
 from signproxy.middleware import make_middleware
 from signproxy.upstream import Upstream
@@ -31,7 +32,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         request_timeout=settings.request_timeout,
         max_response_bytes=settings.max_response_bytes,
     )
-    app = web.Application(middlewares=[make_middleware()])
+    app = web.Application(middlewares=[make_middleware(), make_guard(settings.access)])
     app[SETTINGS] = settings
     app[UPSTREAM] = upstream
     app.cleanup_ctx.append(_upstream_session)

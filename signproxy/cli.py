@@ -112,7 +112,7 @@ def _run_serve(env: Mapping[str, str], args: argparse.Namespace, redactor: Redac
         not in (*CREDENTIAL_VARIABLES, "OKX_DEMO", "SIGNPROXY_UPSTREAM")
     }
     redactor.set_secrets((key.api_key, key.secret, key.passphrase))
-    asyncio.run(_serve_with_emulator(cleaned, args, key, log))
+    asyncio.run(_serve_with_emulator(cleaned, args, key, log, redactor))
     return 0
 
 
@@ -121,6 +121,7 @@ async def _serve_with_emulator(
     args: argparse.Namespace,
     key: EmulatedKey,
     log: structlog.typing.FilteringBoundLogger,
+    redactor: Redactor,
 ) -> None:
     emulator = web.AppRunner(create_emulator_app([key]), access_log=None)
     await emulator.setup()
@@ -136,6 +137,7 @@ async def _serve_with_emulator(
         "SIGNPROXY_UPSTREAM": upstream,
     }
     settings = Settings.from_env(env, host=args.host, port=args.port)
+    redactor.set_secrets(settings.sensitive_values())
     try:
         await _serve(settings, log, emulator=True)
     finally:
@@ -172,7 +174,10 @@ async def _serve(
 
 
 def _run_emulator(env: Mapping[str, str], host: str, port: int) -> int:
-    reader = Settings.from_env({**env, "SIGNPROXY_UPSTREAM": "https://www.okx.com"})
+    # Read for the credentials only; the emulator listens on --host, not SIGNPROXY_HOST.
+    reader = Settings.from_env(
+        {**env, "SIGNPROXY_UPSTREAM": "https://www.okx.com"}, host="127.0.0.1"
+    )
     creds = reader.credentials
     key = EmulatedKey(
         creds.api_key.reveal(), creds.secret.reveal(), creds.passphrase.reveal(), creds.demo

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal, cast
 from urllib.parse import urlsplit
 
+from signproxy.access import Access, read_access
 from signproxy.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -89,6 +90,7 @@ class Settings:
     request_timeout: float = 15.0
     log_level: str = "info"
     log_format: LogFormat = "auto"
+    access: Access = field(default_factory=Access)
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
     @classmethod
@@ -105,6 +107,7 @@ class Settings:
             ConfigError: a variable is missing or invalid; the message names it.
         """
         reader = _Reader(env)
+        bind_host = host or reader.text("SIGNPROXY_HOST", "127.0.0.1")
         credentials = Credentials(
             api_key=Secret(reader.credential("OKX_API_KEY")),
             secret=Secret(reader.credential("OKX_API_SECRET")),
@@ -114,7 +117,7 @@ class Settings:
         return cls(
             credentials=credentials,
             upstream=reader.upstream("SIGNPROXY_UPSTREAM", DEFAULT_UPSTREAM),
-            host=host or reader.text("SIGNPROXY_HOST", "127.0.0.1"),
+            host=bind_host,
             port=port
             if port is not None
             else reader.integer("SIGNPROXY_PORT", DEFAULT_PORT, 0, 65535),
@@ -131,12 +134,13 @@ class Settings:
             log_format=cast(
                 "LogFormat", reader.choice("SIGNPROXY_LOG_FORMAT", ("auto", "json", "console"))
             ),
+            access=read_access(reader, bind_host),
             warnings=tuple(reader.warnings),
         )
 
     def sensitive_values(self) -> tuple[str, ...]:
         """Every value that must never appear in output."""
-        return self.credentials.sensitive_values()
+        return (*self.credentials.sensitive_values(), *self.access.sensitive_values())
 
 
 def merge_sources(env_file: Mapping[str, str | None], environ: Mapping[str, str]) -> dict[str, str]:
@@ -177,6 +181,15 @@ class _Reader:
             # It goes into an HTTP header (or the HMAC key); a stray newline or space is
             # almost always a copy-paste accident, and a CR/LF would be header injection.
             raise ConfigError(name, "must be printable ASCII without surrounding whitespace")
+        return direct
+
+    def optional_secret(self, name: str) -> str | None:
+        """The value of ``name`` or of the file ``<name>_FILE`` names; None when neither is set."""
+        direct, path = self._raw(name), self._raw(name + FILE_SUFFIX)
+        if direct is not None and path is not None:
+            raise ConfigError(name, f"set either {name} or {name}{FILE_SUFFIX}, not both")
+        if path is not None:
+            return self._read_secret_file(name + FILE_SUFFIX, Path(path))
         return direct
 
     def _read_secret_file(self, name: str, path: Path) -> str:

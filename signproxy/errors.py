@@ -17,6 +17,9 @@
         ├── UpstreamTimeout        504: no complete answer in time
         └── UpstreamBadResponse    502: a malformed or oversized answer
 
+The guard's and the endpoint policy's refusals (``SPX2xx``) are ``RequestRejected`` subclasses
+too; their tree is drawn in :mod:`signproxy.refusals`.
+
 Every error the proxy answers with uses OKX's envelope with a code of the form ``SPXnnn``, which
 cannot be mistaken for one of OKX's numeric codes, and carries the ``X-Signproxy-Error`` header
 so a bot can tell the proxy's refusals from OKX's own errors.

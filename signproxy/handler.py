@@ -59,6 +59,7 @@ class ProxyHandler:
         if credentials.demo:
             self._static_headers["x-simulated-trading"] = "1"
         self._body_mode: BodyMode = settings.body_mode
+        self._policy = settings.access.policy
         self._max_body = settings.max_body_bytes
         self._upstream = upstream
         self._clock = clock
@@ -72,6 +73,7 @@ class ProxyHandler:
             raise MethodNotAllowed("OKX's REST API takes GET and POST only")
         path, target = split_target(request.raw_path, method)
         fields["path"] = path
+        self._policy.enforce(method, path)
         body = await self._read_body(request, method)
 
         headers = self._static_headers.copy()

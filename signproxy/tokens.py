@@ -1,0 +1,90 @@
+"""Client tokens: parsing the configured ones, and finding which one a request presents.
+
+The format (``SIGNPROXY_CLIENT_TOKENS``, or the file ``SIGNPROXY_CLIENT_TOKENS_FILE`` names) is a
+list of ``name:token`` entries separated by commas or newlines; in either, blank entries and lines
+starting with ``#`` are ignored. A name is 1-64 of ``A-Z a-z 0-9 _ . -`` and is what the logs show
+instead of the token. A token is 16-512 of ``A-Z a-z 0-9 . _ ~ + / = -`` (the characters of an
+RFC 6750 bearer token), so neither ``:`` nor ``,`` can appear in one: a later field (the accounts a
+token may use) can be added after a second ``:`` without making old entries ambiguous.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass, field
+
+from signproxy.errors import ConfigError
+
+_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+_TOKEN = re.compile(r"[A-Za-z0-9._~+/=-]{16,512}")
+MIN_TOKEN_LENGTH = 16
+
+
+def _digest(value: str) -> bytes:
+    # Tokens are compared as SHA-256 digests: every comparison then has the same length, so
+    # hmac.compare_digest's time does not depend on how long the presented token is either.
+    return hashlib.sha256(value.encode("utf-8", "surrogateescape")).digest()
+
+
+@dataclass(frozen=True, slots=True)
+class ClientToken:
+    """One configured client token. Its value never shows in a repr."""
+
+    name: str
+    token: str = field(repr=False)
+    digest: bytes = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        """Precompute the digest that requests are compared against."""
+        object.__setattr__(self, "digest", _digest(self.token))
+
+
+def parse_client_tokens(text: str, variable: str) -> tuple[ClientToken, ...]:
+    """Parse the ``name:token`` list; errors name the variable and the entry's position only.
+
+    Raises:
+        ConfigError: a malformed entry, a repeated name, or a token used twice.
+    """
+    entries = [
+        entry.strip()
+        for line in text.splitlines()
+        if not line.lstrip().startswith("#")
+        for entry in line.split(",")
+    ]
+    tokens: list[ClientToken] = []
+    for position, entry in enumerate((entry for entry in entries if entry), start=1):
+        name, colon, token = entry.partition(":")
+        name, token = name.strip(), token.strip()
+        if not colon or not _NAME.fullmatch(name):
+            raise ConfigError(
+                variable, f"entry {position} must be name:token (name of A-Z a-z 0-9 _ . -)"
+            )
+        if not _TOKEN.fullmatch(token):
+            raise ConfigError(
+                variable,
+                f"entry {position} ({name}): the token must be {MIN_TOKEN_LENGTH}-512 characters"
+                " of A-Z a-z 0-9 . _ ~ + / = - (e.g. from: python3 -c 'import secrets;"
+                " print(secrets.token_urlsafe(32))')",
+            )
+        if any(existing.name == name for existing in tokens):
+            raise ConfigError(variable, f"entry {position}: the name {name} is used twice")
+        if any(existing.token == token for existing in tokens):
+            raise ConfigError(variable, f"entry {position} ({name}): the same token is used twice")
+        tokens.append(ClientToken(name, token))
+    return tuple(tokens)
+
+
+def identify(presented: str, tokens: tuple[ClientToken, ...]) -> ClientToken | None:
+    """Return the configured token equal to ``presented``, comparing in constant time.
+
+    Every configured token is compared, with no early exit, so the time taken says nothing about
+    which token (or how much of one) matched.
+    """
+    digest = _digest(presented)
+    found: ClientToken | None = None
+    for candidate in tokens:
+        if hmac.compare_digest(digest, candidate.digest):
+            found = candidate
+    return found
