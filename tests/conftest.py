@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
+import subprocess
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -178,3 +181,36 @@ async def start_raw_server(
     app.router.add_route("*", "/{tail:.*}", handler)
     server = await aiohttp_server(app)
     return str(server.make_url("")).rstrip("/")
+
+
+@pytest.fixture(scope="session")
+def node_clients(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Node.js client scripts of tests/clients with their npm packages installed, once.
+
+    ``npm ci`` installs the exact versions of tests/clients/package-lock.json into a temporary
+    directory (never into the work tree); skipped when Node.js 20+ or npm is missing.
+    """
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        pytest.skip(
+            "Node.js and npm are not installed: the okx-api / ccxt (JS) / fetch tests need them"
+        )
+    version = subprocess.run(
+        [node, "--version"], capture_output=True, text=True, check=True, timeout=30
+    ).stdout
+    if int(version.lstrip("v").split(".")[0]) < 20:  # okx-api needs Web Crypto
+        pytest.skip(f"Node.js {version.strip()} is too old: the client tests need Node.js 20+")
+    target = tmp_path_factory.mktemp("node-clients")
+    for source in (Path(__file__).parent / "clients").iterdir():
+        if source.is_file():
+            shutil.copy(source, target / source.name)
+    result = subprocess.run(
+        [npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts"],
+        cwd=target,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    assert result.returncode == 0, "npm ci failed:\n" + result.stdout + result.stderr
+    return target

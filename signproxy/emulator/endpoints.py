@@ -10,6 +10,9 @@ import itertools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from signproxy.emulator import market_data
+from signproxy.emulator.orders import order_record
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -38,20 +41,7 @@ class Book:
         if missing:
             return _item(cl_ord_id, "", "51000", f"Parameter {missing[0]} error", now_ms)
         ord_id = str(next(self._ids))
-        self.orders[ord_id] = {
-            **{name: str(request.get(name, "")) for name in (*_ORDER_FIELDS, "px", "posSide")},
-            "ordId": ord_id,
-            "clOrdId": cl_ord_id,
-            "tag": str(request.get("tag", "")),
-            "state": "live",
-            "accFillSz": "0",
-            "avgPx": "",
-            "fee": "0",
-            "feeCcy": "USDT",
-            "lever": "",
-            "cTime": str(now_ms),
-            "uTime": str(now_ms),
-        }
+        self.orders[ord_id] = order_record(request, ord_id, now_ms)
         return _item(cl_ord_id, ord_id, "0", "Order placed", now_ms)
 
     def find(self, query: JsonObject) -> JsonObject | None:
@@ -94,6 +84,10 @@ def _item(cl_ord_id: str, ord_id: str, s_code: str, s_msg: str, now_ms: int) -> 
 def ok(data: list[JsonObject]) -> Answer:
     """The success envelope."""
     return 200, {"code": "0", "msg": "", "data": data}
+
+
+def _envelope(code: str, msg: str, data: list[JsonObject]) -> Answer:
+    return 200, {"code": code, "msg": msg, "data": data}
 
 
 def _orders_answer(items: list[JsonObject], now_ms: int) -> Answer:
@@ -157,9 +151,17 @@ _ROUTES: dict[tuple[str, str], Callable[[Book, Call], Answer]] = {
         [b.cancel(item, c.now_ms) for item in c.many()], c.now_ms
     ),
     ("GET", "/api/v5/trade/order"): _get_order,
-    ("GET", "/api/v5/trade/orders-pending"): lambda b, _c: ok(
-        [o for o in b.orders.values() if o["state"] == "live"]
+    ("GET", "/api/v5/trade/orders-pending"): lambda b, c: ok(
+        market_data.select(
+            [o for o in b.orders.values() if o["state"] == "live"],
+            c.query,
+            ("instType", "instId", "ordType"),
+        )
     ),
+    ("GET", "/api/v5/public/instruments"): lambda _b, c: _envelope(
+        *market_data.instruments(c.query)
+    ),
+    ("GET", "/api/v5/asset/currencies"): lambda _b, c: ok(market_data.currencies(c.query)),
     ("POST", "/api/v5/account/set-leverage"): _set_leverage,
 }
 
