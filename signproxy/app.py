@@ -11,12 +11,14 @@ from signproxy.config import Settings
 from signproxy.handler import ProxyHandler
 from signproxy.middleware import make_middleware
 from signproxy.upstream import Upstream
+from signproxy.ws.relay import CHANNEL_ROUTE, WebSocketRelay
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
 SETTINGS = web.AppKey("signproxy.settings", Settings)
 UPSTREAM = web.AppKey("signproxy.upstream", Upstream)
+WS_RELAY = web.AppKey("signproxy.ws_relay", WebSocketRelay)
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
@@ -36,6 +38,11 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app[UPSTREAM] = upstream
     app.cleanup_ctx.append(_upstream_session)
     handler = ProxyHandler(settings, upstream, clock or SystemClock())
+    relay = WebSocketRelay(settings, clock or SystemClock())
+    app[WS_RELAY] = relay
+    app.cleanup_ctx.append(_ws_session)
+    app.on_shutdown.append(relay.shutdown)
+    app.router.add_get(CHANNEL_ROUTE, relay.handle)
     app.router.add_route("*", "/{tail:.*}", handler.handle)
     return app
 
@@ -44,3 +51,9 @@ async def _upstream_session(app: web.Application) -> AsyncIterator[None]:
     await app[UPSTREAM].start()
     yield
     await app[UPSTREAM].close()
+
+
+async def _ws_session(app: web.Application) -> AsyncIterator[None]:
+    await app[WS_RELAY].start()
+    yield
+    await app[WS_RELAY].close()
