@@ -424,12 +424,12 @@ async def test_oversized_client_message_closes_with_1009(
     assert (await upstream_of(ws_emulator)).received == []
 
 
-async def _read_only_proxy(
-    aiohttp_server: Callable[..., Awaitable[TestServer]], emulator_url: str
+async def _custom_proxy(
+    aiohttp_server: Callable[..., Awaitable[TestServer]], emulator_url: str, **relay_args: Any
 ) -> str:
-    """A proxy app whose relay has the read-only check plugged in, as the lead will wire it."""
+    """A proxy app whose relay gets extra collaborators (e.g. the read-only check), as create_app would."""
     settings = Settings.from_env(env_for(LIVE_KEY, emulator_url))
-    relay = WebSocketRelay(settings, SystemClock(), op_check=refuse_writes)
+    relay = WebSocketRelay(settings, SystemClock(), **relay_args)
     app = web.Application(middlewares=[make_middleware()])
 
     async def session(_app: web.Application) -> AsyncIterator[None]:
@@ -455,7 +455,7 @@ async def test_read_only_check_refuses_order_ops(
     op: str,
 ) -> None:
     """With the read-only check an order op gets an OKX-shaped SPX610 error and never reaches OKX."""
-    base = await _read_only_proxy(aiohttp_server, emulator_url)
+    base = await _custom_proxy(aiohttp_server, emulator_url, op_check=refuse_writes)
     ws = await session.ws_connect(ws_url(base))
     await login(ws)
     await ws.send_str(json.dumps({"id": "77", "op": op, "args": [ORDER]}))
@@ -476,7 +476,7 @@ async def test_read_only_check_sees_escaped_ops(
     session: aiohttp.ClientSession,
 ) -> None:
     r"""An op spelled with a JSON escape ("\u006frder") is refused like "order"."""
-    base = await _read_only_proxy(aiohttp_server, emulator_url)
+    base = await _custom_proxy(aiohttp_server, emulator_url, op_check=refuse_writes)
     ws = await session.ws_connect(ws_url(base))
     await ws.send_str('{"id":"1","op":"\\u006frder","args":[]}')
     assert (await event(ws))["code"] == "SPX610"
@@ -693,3 +693,25 @@ async def test_close_propagation_as_served_by_the_cli(
     ]
     assert line["ended_by"] == "client"
     assert line["upstream_code"] == expected
+
+
+async def test_silent_client_is_dropped_by_heartbeat(
+    aiohttp_server: Callable[..., Awaitable[TestServer]],
+    emulator_url: str,
+    ws_emulator: WsEmulatorState,
+) -> None:
+    """A client that stops answering protocol pings (half-open TCP) is dropped, and OKX's side with it."""
+    base = await _custom_proxy(aiohttp_server, emulator_url, heartbeat=0.2)
+    host, port = base.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(
+        b"GET /ws/v5/public HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+        b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        b"Sec-WebSocket-Version: 13\r\n\r\n"
+    )
+    await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+    conn = await upstream_of(ws_emulator)
+    try:
+        assert await closed(conn) == 1001  # this client never reads nor answers the pings
+    finally:
+        writer.close()
