@@ -12,12 +12,15 @@ from signproxy.guard import make_guard
 from signproxy.handler import ProxyHandler
 from signproxy.middleware import make_middleware
 from signproxy.upstream import Upstream
+from signproxy.ws.policy import allow_all, refuse_writes
+from signproxy.ws.relay import CHANNEL_ROUTE, WebSocketRelay
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
 SETTINGS = web.AppKey("signproxy.settings", Settings)
 UPSTREAM = web.AppKey("signproxy.upstream", Upstream)
+WS_RELAY = web.AppKey("signproxy.ws_relay", WebSocketRelay)
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
@@ -36,7 +39,15 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app[SETTINGS] = settings
     app[UPSTREAM] = upstream
     app.cleanup_ctx.append(_upstream_session)
-    handler = ProxyHandler(settings, upstream, clock or SystemClock())
+    # One clock for REST and WebSocket signing, so both use the same OKX offset correction.
+    clock = clock or SystemClock()
+    handler = ProxyHandler(settings, upstream, clock)
+    op_check = refuse_writes if settings.access.policy.read_only else allow_all
+    relay = WebSocketRelay(settings, clock, op_check=op_check)
+    app[WS_RELAY] = relay
+    app.cleanup_ctx.append(_ws_session)
+    app.on_shutdown.append(relay.shutdown)
+    app.router.add_get(CHANNEL_ROUTE, relay.handle)
     app.router.add_route("*", "/{tail:.*}", handler.handle)
     return app
 
@@ -45,3 +56,9 @@ async def _upstream_session(app: web.Application) -> AsyncIterator[None]:
     await app[UPSTREAM].start()
     yield
     await app[UPSTREAM].close()
+
+
+async def _ws_session(app: web.Application) -> AsyncIterator[None]:
+    await app[WS_RELAY].start()
+    yield
+    await app[WS_RELAY].close()

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from signproxy.access import Access, read_access
 from signproxy.errors import ConfigError
+from signproxy.ws.urls import derive_ws_base
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -91,6 +92,10 @@ class Settings:
     log_level: str = "info"
     log_format: LogFormat = "auto"
     access: Access = field(default_factory=Access)
+    ws_upstream: str | None = "wss://ws.okx.com:8443"
+    ws_auto_login: bool = False
+    ws_max_message_bytes: int = 4 * 1024 * 1024
+    ws_max_connections: int = 100
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
     @classmethod
@@ -114,9 +119,10 @@ class Settings:
             passphrase=Secret(reader.credential("OKX_API_PASSPHRASE")),
             demo=reader.boolean("OKX_DEMO", default=False),
         )
+        upstream = reader.upstream("SIGNPROXY_UPSTREAM", DEFAULT_UPSTREAM)
         return cls(
             credentials=credentials,
-            upstream=reader.upstream("SIGNPROXY_UPSTREAM", DEFAULT_UPSTREAM),
+            upstream=upstream,
             host=bind_host,
             port=port
             if port is not None
@@ -135,6 +141,14 @@ class Settings:
                 "LogFormat", reader.choice("SIGNPROXY_LOG_FORMAT", ("auto", "json", "console"))
             ),
             access=read_access(reader, bind_host),
+            ws_upstream=reader.ws_upstream(
+                "SIGNPROXY_WS_UPSTREAM", derive_ws_base(upstream, demo=credentials.demo)
+            ),
+            ws_auto_login=reader.boolean("SIGNPROXY_WS_AUTO_LOGIN", default=False),
+            ws_max_message_bytes=reader.integer(
+                "SIGNPROXY_WS_MAX_MESSAGE_BYTES", 4 * 1024 * 1024, 1024, 64 * 1024 * 1024
+            ),
+            ws_max_connections=reader.integer("SIGNPROXY_WS_MAX_CONNECTIONS", 100, 1, 10_000),
             warnings=tuple(reader.warnings),
         )
 
@@ -261,6 +275,31 @@ class _Reader:
             raise ConfigError(name, "must not hold credentials, a query or a fragment")
         if parts.path not in ("", "/"):
             raise ConfigError(name, "must be a base URL without a path (e.g. https://www.okx.com)")
+        try:
+            port = parts.port
+        except ValueError:
+            raise ConfigError(name, "has an invalid port") from None
+        host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+        return f"{parts.scheme}://{host}" + (f":{port}" if port else "")
+
+    def ws_upstream(self, name: str, derived: str | None) -> str | None:
+        value = self._raw(name)
+        if value is None:
+            if derived is None:
+                self.warnings.append(
+                    f"{name}: no confirmed OKX WebSocket host for SIGNPROXY_UPSTREAM; the"
+                    " /ws/v5/ routes refuse connections (SPX700) until it is set"
+                )
+            return derived
+        parts = urlsplit(value)
+        if parts.scheme not in ("ws", "wss") or not parts.hostname:
+            raise ConfigError(name, "must be a ws:// or wss:// URL with a host")
+        if parts.username or parts.password or parts.query or parts.fragment:
+            raise ConfigError(name, "must not hold credentials, a query or a fragment")
+        if parts.path not in ("", "/"):
+            raise ConfigError(
+                name, "must be a base URL without a path (e.g. wss://ws.okx.com:8443)"
+            )
         try:
             port = parts.port
         except ValueError:

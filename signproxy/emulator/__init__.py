@@ -18,6 +18,7 @@ from multidict import CIMultiDict
 
 from signproxy.emulator.auth import AuthFailure, EmulatedKey, SignedRequest, verify
 from signproxy.emulator.endpoints import Book, Call, answer
+from signproxy.emulator.ws import install as install_ws
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -80,6 +81,7 @@ def create_emulator_app(
             del state.received[: len(state.received) - state.max_received]
         return web.json_response(payload, status=status)
 
+    install_ws(app, state)
     app.router.add_route("*", "/{tail:.*}", handle)
     return app
 

@@ -1,0 +1,294 @@
+"""One client WebSocket bridged to one OKX WebSocket: frames both ways, logins, and closes.
+
+Two pumps, one per direction, each relaying frames in order; a pump waits while its
+destination's socket buffer is full, so a slow reader slows its source instead of filling memory.
+Whichever side ends first, the other is closed at once with a code that says why:
+
+    client closes 1000 or 3000-4999    -> OKX gets the same code
+    client closes otherwise or is lost -> OKX gets 1001 (going away)
+    OKX closes with a sendable code    -> the client gets the same code and reason
+    OKX connection lost or unusable    -> the client gets 1014 (bad gateway)
+    the proxy shuts down               -> both get 1001; a proxy bug -> both get 1011
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+import structlog
+from aiohttp import WSCloseCode, WSMsgType
+
+from signproxy.ws.frames import AMBIGUOUS_FRAME, classify, event_error, login_answer, op_error
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import aiohttp
+    from aiohttp import web
+
+    from signproxy.ws.policy import OpCheck
+
+Side = Literal["client", "upstream", "proxy"]
+CLOSE_TIMEOUT = 5.0
+_MAX_REASON_BYTES = 123  # RFC 6455: a close frame's payload is at most 125 bytes with the code.
+_RESERVED = frozenset({1004, 1005, 1006, 1015})  # never sent in a close frame
+
+
+@dataclass(frozen=True, slots=True)
+class Ended:
+    """Which side ended the connection first, with its close code and reason."""
+
+    side: Side
+    code: int | None
+    reason: str = ""
+
+
+@dataclass(slots=True)
+class BridgeStats:
+    """What one connection did, for its close log line."""
+
+    from_client: int = 0
+    to_client: int = 0
+    refused: int = 0
+    logins: int = 0
+    ended_by: Side = "proxy"
+    client_code: int | None = None
+    upstream_code: int | None = None
+    started: float = field(default_factory=time.perf_counter)
+
+
+def code_for_upstream(client_code: int | None) -> int:
+    """The code OKX gets when the client closed with ``client_code`` (None: connection lost)."""
+    if client_code is not None and (client_code == 1000 or 3000 <= client_code <= 4999):  # noqa: PLR2004
+        return client_code
+    return WSCloseCode.GOING_AWAY
+
+
+def code_for_client(upstream_code: int | None) -> int:
+    """The code the client gets when OKX closed with ``upstream_code`` (None: connection lost)."""
+    if upstream_code is None or upstream_code in _RESERVED:
+        return WSCloseCode.BAD_GATEWAY
+    if 1000 <= upstream_code <= 1014 or 3000 <= upstream_code <= 4999:  # noqa: PLR2004
+        return upstream_code
+    return WSCloseCode.BAD_GATEWAY
+
+
+def close_reason(text: str) -> bytes:
+    """Encode a close reason, cut to what fits in a close frame."""
+    return text.encode()[:_MAX_REASON_BYTES].decode(errors="ignore").encode()
+
+
+class Bridge:
+    """Relays one client connection to one OKX connection until either side ends."""
+
+    def __init__(  # noqa: PLR0913 - the bridge's collaborators, all keyword-only
+        self,
+        client: web.WebSocketResponse,
+        upstream: aiohttp.ClientWebSocketResponse,
+        *,
+        request: web.Request,
+        channel: str,
+        signed_login: Callable[[], str],
+        op_check: OpCheck,
+        auto_login: bool,
+        login_timeout: float,
+        log_fields: dict[str, Any],
+    ) -> None:
+        """Take both open connections; ``signed_login`` makes a fresh signed login frame."""
+        self._client = client
+        self._upstream = upstream
+        self._request = request
+        self._channel = channel
+        self._signed_login = signed_login
+        self._op_check = op_check
+        self._auto_login = auto_login
+        self._login_timeout = login_timeout
+        self._fields = log_fields
+        self._log = structlog.get_logger("signproxy")
+        self._login_pending: str | None = None  # who asked: "client" or "auto"
+        self._auto_answer: str | None = None  # OKX's success event for the proxy's own login
+        self._gate = asyncio.Event()  # client frames wait for the auto-login's answer
+        self._stop = asyncio.Event()
+        self.finished = asyncio.Event()
+        self.stats = BridgeStats()
+
+    def stop(self) -> None:
+        """Ask the bridge to close both sides with 1001 (the proxy is shutting down)."""
+        self._stop.set()
+
+    async def run(self) -> BridgeStats:
+        """Relay until one side ends, then close the other; returns what happened."""
+        if self._auto_login:
+            await self._send_login("auto")
+        else:
+            self._gate.set()
+        tasks = (
+            asyncio.create_task(self._upstream_to_client()),
+            asyncio.create_task(self._client_to_upstream()),
+            asyncio.create_task(self._stop.wait()),
+        )
+        try:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:
+            # aiohttp cancels the handler when the client's connection is lost (if the server
+            # runs with handler_cancellation, as test servers do) or at shutdown: still close
+            # OKX's side, with what is known of the end, then let the cancellation go on.
+            await self._finish(tasks, {task for task in tasks if task.done()})
+            raise
+        await self._finish(tasks, done)
+        return self.stats
+
+    async def _finish(
+        self, tasks: tuple[asyncio.Task[Any], ...], done: set[asyncio.Task[Any]]
+    ) -> None:
+        ended = self._first_end(tasks, done)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        try:
+            await self._close_both(ended)
+        finally:
+            self.finished.set()
+
+    def _first_end(
+        self, tasks: tuple[asyncio.Task[Any], ...], done: set[asyncio.Task[Any]]
+    ) -> Ended:
+        for task in tasks[:2]:
+            if task in done:
+                try:
+                    result: Ended = task.result()
+                except Exception:  # noqa: BLE001 - a bug must close both sides with 1011
+                    self._log.exception("signproxy.ws_internal_error", **self._ids())
+                    return Ended("proxy", WSCloseCode.INTERNAL_ERROR, "internal error in signproxy")
+                return result
+        if self._client.closed:
+            return Ended("client", self._client.close_code)
+        return Ended("proxy", WSCloseCode.GOING_AWAY, "signproxy is shutting down")
+
+    async def _close_both(self, ended: Ended) -> None:
+        to_client: int | None
+        to_upstream: int | None
+        if ended.side == "client":
+            to_client, to_upstream, reason = ended.code, code_for_upstream(ended.code), ""
+        elif ended.side == "upstream":
+            to_client, to_upstream = code_for_client(ended.code), ended.code
+            reason = ended.reason or ("" if ended.code else "SPX301: the connection to OKX broke")
+        else:
+            to_client = to_upstream = ended.code
+            reason = ended.reason
+        stats = self.stats
+        stats.ended_by = ended.side
+        stats.client_code = None if to_client is None else int(to_client)
+        stats.upstream_code = None if to_upstream is None else int(to_upstream)
+        for ws, code, text in (
+            (self._client, to_client, reason),
+            (self._upstream, to_upstream, ""),
+        ):
+            # The side that ended is closed already; close() then returns at once.
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(CLOSE_TIMEOUT):
+                    await ws.close(code=code or WSCloseCode.OK, message=close_reason(text))
+
+    async def _upstream_to_client(self) -> Ended:
+        upstream, client, stats = self._upstream, self._client, self.stats
+        while True:
+            msg = await upstream.receive()
+            try:
+                if msg.type is WSMsgType.TEXT:
+                    if self._login_pending is not None:
+                        self._see_login_answer(msg.data)
+                    await client.send_str(msg.data)
+                elif msg.type is WSMsgType.BINARY:
+                    await client.send_bytes(msg.data)
+                elif msg.type is WSMsgType.CLOSE:
+                    return Ended("upstream", msg.data, msg.extra or "")
+                elif msg.type is WSMsgType.ERROR:
+                    return Ended("upstream", None, _describe(msg.data))
+                else:  # CLOSING / CLOSED: the connection is gone
+                    return Ended("upstream", None)
+            except ConnectionError:
+                return Ended("client", None)
+            stats.to_client += 1
+
+    async def _client_to_upstream(self) -> Ended:
+        upstream, client, stats = self._upstream, self._client, self.stats
+        while True:
+            msg = await client.receive()
+            if not self._gate.is_set():
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self._login_timeout):
+                        await self._gate.wait()
+                self._gate.set()
+            try:
+                if msg.type is WSMsgType.TEXT or msg.type is WSMsgType.BINARY:
+                    if await self._handled_here(msg.data):
+                        continue
+                    if msg.type is WSMsgType.TEXT:
+                        await upstream.send_str(msg.data)
+                    else:
+                        await upstream.send_bytes(msg.data)
+                elif msg.type is WSMsgType.CLOSE:
+                    return Ended("client", msg.data, msg.extra or "")
+                elif msg.type is WSMsgType.ERROR:  # e.g. an oversized frame: closed with 1009
+                    return Ended("client", client.close_code)
+                else:  # CLOSED: the client vanished without a close frame
+                    return Ended("client", None)
+            except ConnectionError:
+                return Ended("client" if client.closed else "upstream", None)
+            stats.from_client += 1
+
+    async def _handled_here(self, data: str | bytes) -> bool:
+        """Answer or rewrite a client frame the proxy must act on; True when it is done with it."""
+        frame = classify(data)
+        if frame.ambiguous:
+            self.stats.refused += 1
+            await self._client.send_str(
+                event_error(AMBIGUOUS_FRAME, "refused by signproxy: a key is repeated")
+            )
+            return True
+        request = frame.request
+        if request is None or not frame.has_op:
+            return False
+        refusal = self._op_check(self._request, self._channel, request)
+        if refusal is not None:
+            self.stats.refused += 1
+            await self._client.send_str(op_error(request, refusal.code, refusal.msg))
+            return True
+        if not frame.is_login:
+            return False
+        if self._auto_answer is not None:
+            self._log.info("signproxy.ws_login", source="local", code="0", **self._ids())
+            await self._client.send_str(self._auto_answer)
+            return True
+        await self._send_login("client")
+        return True
+
+    async def _send_login(self, source: str) -> None:
+        self._login_pending = source
+        self.stats.logins += 1
+        await self._upstream.send_str(self._signed_login())
+
+    def _see_login_answer(self, text: str) -> None:
+        code = login_answer(text)
+        if code is None:
+            return
+        source, self._login_pending = self._login_pending, None
+        if source == "auto" and code == "0":
+            self._auto_answer = text
+        self._gate.set()
+        level = "info" if code == "0" else "warning"
+        getattr(self._log, level)("signproxy.ws_login", source=source, code=code, **self._ids())
+
+    def _ids(self) -> dict[str, Any]:
+        return {"request_id": self._fields.get("request_id"), "channel": self._channel}
+
+
+def _describe(error: object) -> str:
+    code = getattr(error, "code", None)
+    if code == WSCloseCode.MESSAGE_TOO_BIG:
+        return "SPX303: OKX sent a message over SIGNPROXY_WS_MAX_MESSAGE_BYTES"
+    return f"SPX301: the connection to OKX broke ({type(error).__name__})"
