@@ -10,6 +10,7 @@ from signproxy.clock import Clock, SystemClock
 from signproxy.config import Settings
 from signproxy.handler import ProxyHandler
 from signproxy.middleware import make_middleware
+from signproxy.ops import Operations
 from signproxy.upstream import Upstream
 
 if TYPE_CHECKING:
@@ -31,11 +32,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         request_timeout=settings.request_timeout,
         max_response_bytes=settings.max_response_bytes,
     )
-    app = web.Application(middlewares=[make_middleware()])
+    ops = Operations(settings, upstream)
+    app = web.Application(middlewares=[make_middleware(ops.observer)])
     app[SETTINGS] = settings
     app[UPSTREAM] = upstream
     app.cleanup_ctx.append(_upstream_session)
     handler = ProxyHandler(settings, upstream, clock or SystemClock())
+    ops.install(app)  # the /-/ routes, before the catch-all
     app.router.add_route("*", "/{tail:.*}", handler.handle)
     return app
 

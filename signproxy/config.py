@@ -89,6 +89,7 @@ class Settings:
     request_timeout: float = 15.0
     log_level: str = "info"
     log_format: LogFormat = "auto"
+    upstream_check_interval: int = 30
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
     @classmethod
@@ -130,6 +131,9 @@ class Settings:
             log_level=reader.choice("SIGNPROXY_LOG_LEVEL", ("info", "debug", "warning", "error")),
             log_format=cast(
                 "LogFormat", reader.choice("SIGNPROXY_LOG_FORMAT", ("auto", "json", "console"))
+            ),
+            upstream_check_interval=reader.integer(
+                "SIGNPROXY_UPSTREAM_CHECK_INTERVAL", 30, 1, 3600
             ),
             warnings=tuple(reader.warnings),
         )
