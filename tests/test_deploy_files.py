@@ -106,3 +106,15 @@ async def test_example_bot_talks_through_the_proxy(proxy, emulator) -> None:
     assert process.returncode == 0
     assert '"status": 200, "code": "0"' in output.decode()
     assert [seen.target for seen in emulator.received][-1] == "/api/v5/account/balance?ccy=USDT"
+
+
+def test_readme_compose_excerpt_matches_compose_yaml() -> None:
+    """The README's compose excerpt is valid YAML and agrees with compose.yaml where it matters."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Run as a sidecar", 1)[1]
+    excerpt = yaml.safe_load(section.split("```yaml\n", 1)[1].split("```", 1)[0])
+    for service in ("signproxy", "bot"):
+        shown, real = excerpt["services"][service], COMPOSE["services"][service]
+        for key in ("environment", "secrets", "network_mode", "command", "volumes", "build"):
+            assert shown.get(key) == real.get(key), (service, key)
+    assert excerpt["secrets"] == COMPOSE["secrets"]
