@@ -22,7 +22,10 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from aiohttp.test_utils import TestServer
 from conftest import ALL_SECRETS, LIVE_KEY
+
+from signproxy.emulator import EMULATOR
 
 pytestmark = pytest.mark.slow
 
@@ -146,54 +149,79 @@ async def wait_until_ready(session: aiohttp.ClientSession, base: str) -> float:
     pytest.fail(f"/-/ready did not answer 200 within {READY_TIMEOUT} s")
 
 
-async def test_container_signs_stays_healthy_and_stops_cleanly(  # noqa: PLR0913, PLR0917
-    image: str,
-    secrets: list[str],
-    emulator,
-    emulator_url: str,
-    unused_tcp_port: int,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    """Run hardened and read-only, it signs an order, is healthy, not root, and exits 0 on stop."""
-    name = f"signproxy-test-{uuid.uuid4().hex[:8]}"
-    base = f"http://127.0.0.1:{unused_tcp_port}"
+def run_command(name: str, port: int, upstream: str, secrets: list[str]) -> list[str]:
+    """`podman run` for the image, hardened, on the host network, credentials as secret files."""
     run = ["run", "--detach", "--name", name, "--network", "host"]
     run += ["--read-only", "--cap-drop", "ALL", "--security-opt", "no-new-privileges"]
     # podman 4.3 cannot make the secrets' mount point on a read-only root; docker can.
     run += ["--tmpfs", "/run/secrets:size=64k,mode=0755"]
-    run += ["--env", "SIGNPROXY_HOST=127.0.0.1", "--env", f"SIGNPROXY_PORT={unused_tcp_port}"]
-    run += ["--env", f"SIGNPROXY_UPSTREAM={emulator_url}"]
+    run += ["--env", "SIGNPROXY_HOST=127.0.0.1", "--env", f"SIGNPROXY_PORT={port}"]
+    run += ["--env", f"SIGNPROXY_UPSTREAM={upstream}"]
     for variable in ("OKX_API_KEY", "OKX_API_SECRET", "OKX_API_PASSPHRASE"):
         run += ["--env", f"{variable}_FILE=/run/secrets/{variable.lower()}"]
+    return run + secrets
+
+
+async def place_order(session: aiohttp.ClientSession, base: str) -> None:
+    async with session.post(
+        base + "/api/v5/trade/order", data=ORDER, headers={"Content-Type": "application/json"}
+    ) as response:
+        assert response.status == 200
+        assert (await response.json())["code"] == "0"
+    async with session.get(base + "/-/metrics") as response:
+        assert 'route="/api/v5/trade/order"' in await response.text()
+
+
+async def assert_runs_as(name: str, uid: str) -> None:
+    status, out, err = await podman("exec", name, "cat", "/proc/1/status")
+    assert status == 0, err
+    uid_line = next(line for line in out.splitlines() if line.startswith("Uid:"))
+    assert uid_line.split()[1:] == [uid] * 4  # real, effective, saved, filesystem
+
+
+async def assert_clean_json_logs(name: str) -> None:
+    _, logs, _ = await podman("logs", name)
+    events = [json.loads(line)["event"] for line in logs.splitlines() if line.strip()]
+    assert "signproxy.listening" in events
+    assert events[-2:] == ["signproxy.stopping", "signproxy.stopped"]
+    for secret in ALL_SECRETS:
+        assert secret not in logs
+
+
+async def image_size(image: str) -> int:
+    return json.loads((await podman("image", "inspect", image))[1])[0]["Size"]
+
+
+async def test_container_signs_stays_healthy_and_stops_cleanly(
+    image: str,
+    secrets: list[str],
+    emulator_server: TestServer,
+    unused_tcp_port: int,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Run hardened and read-only, it signs an order, is healthy, not root, and exits 0 on stop."""
+    assert emulator_server.app is not None
+    emulator = emulator_server.app[EMULATOR]
+    upstream = str(emulator_server.make_url("")).rstrip("/")
+    name = f"signproxy-test-{uuid.uuid4().hex[:8]}"
+    base = f"http://127.0.0.1:{unused_tcp_port}"
     try:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
             started = time.monotonic()
-            status, _, err = await podman(*run, *secrets, image)
+            status, _, err = await podman(
+                *run_command(name, unused_tcp_port, upstream, secrets), image
+            )
             assert status == 0, err
             ready_seconds = await wait_until_ready(session, base) - started
-
-            async with session.post(
-                base + "/api/v5/trade/order",
-                data=ORDER,
-                headers={"Content-Type": "application/json"},
-            ) as response:
-                assert response.status == 200
-                assert (await response.json())["code"] == "0"
-            order = emulator.received[-1]
-            assert order.target == "/api/v5/trade/order"
-            assert order.code == "0"  # the emulator verified the signature, key and passphrase
-            assert order.headers["OK-ACCESS-KEY"] == LIVE_KEY.api_key
-
-            async with session.get(base + "/-/metrics") as response:
-                metrics = await response.text()
-            assert 'route="/api/v5/trade/order"' in metrics
+            await place_order(session, base)
+        order = emulator.received[-1]
+        assert order.target == "/api/v5/trade/order"
+        assert order.code == "0"  # the emulator verified the signature, key and passphrase
+        assert order.headers["OK-ACCESS-KEY"] == LIVE_KEY.api_key
 
         status, out, err = await podman("healthcheck", "run", name)
         assert status == 0, out + err
-        status, out, err = await podman("exec", name, "cat", "/proc/1/status")
-        assert status == 0, err
-        uid_line = next(line for line in out.splitlines() if line.startswith("Uid:"))
-        assert uid_line.split()[1:] == [USER_ID] * 4
+        await assert_runs_as(name, USER_ID)
 
         stop_started = time.monotonic()
         status, _, err = await podman("stop", "--time", "20", name, seconds=40)
@@ -201,17 +229,9 @@ async def test_container_signs_stays_healthy_and_stops_cleanly(  # noqa: PLR0913
         assert status == 0, err
         _, state, _ = await podman("inspect", "--format", "{{.State.ExitCode}}", name)
         assert state.strip() == "0"  # 137 would mean it had to be killed
+        await assert_clean_json_logs(name)
 
-        _, logs, _ = await podman("logs", name)
-        lines = [json.loads(line) for line in logs.splitlines() if line.strip()]
-        events = [line["event"] for line in lines]
-        assert "signproxy.listening" in events
-        assert events[-2:] == ["signproxy.stopping", "signproxy.stopped"]
-        for secret in ALL_SECRETS:
-            assert secret not in logs
-
-        size = json.loads((await podman("image", "inspect", image))[1])[0]["Size"]
-        base_size = json.loads((await podman("image", "inspect", BASE_IMAGE))[1])[0]["Size"]
+        size, base_size = await image_size(image), await image_size(BASE_IMAGE)
         with capsys.disabled():
             print(  # noqa: T201 - the measurements the README quotes
                 f"\nimage {size / 1e6:.1f} MB (base {base_size / 1e6:.1f} MB + signproxy"
