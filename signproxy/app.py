@@ -11,6 +11,7 @@ from signproxy.config import Settings
 from signproxy.guard import make_guard
 from signproxy.handler import ProxyHandler
 from signproxy.middleware import make_middleware
+from signproxy.ops import HEALTH_PATH, Operations
 from signproxy.upstream import Upstream
 from signproxy.ws.policy import allow_all, refuse_writes
 from signproxy.ws.relay import CHANNEL_ROUTE, WebSocketRelay
@@ -35,7 +36,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         request_timeout=settings.request_timeout,
         max_response_bytes=settings.max_response_bytes,
     )
-    app = web.Application(middlewares=[make_middleware(), make_guard(settings.access)])
+    ops = Operations(settings, upstream)
+    guard = make_guard(settings.access, token_exempt_paths=frozenset({HEALTH_PATH}))
+    app = web.Application(middlewares=[make_middleware(ops.observer), guard])
     app[SETTINGS] = settings
     app[UPSTREAM] = upstream
     app.cleanup_ctx.append(_upstream_session)
@@ -47,6 +50,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app[WS_RELAY] = relay
     app.cleanup_ctx.append(_ws_session)
     app.on_shutdown.append(relay.shutdown)
+    ops.install(app)  # the /-/ routes, before the catch-all
     app.router.add_get(CHANNEL_ROUTE, relay.handle)
     app.router.add_route("*", "/{tail:.*}", handler.handle)
     return app

@@ -23,6 +23,7 @@ from signproxy.app import create_app
 from signproxy.config import CREDENTIAL_VARIABLES, FILE_SUFFIX, Settings, merge_sources
 from signproxy.emulator import EmulatedKey, create_emulator_app
 from signproxy.errors import ConfigError
+from signproxy.healthcheck import check, health_url
 from signproxy.logs import Redactor, configure
 
 if TYPE_CHECKING:
@@ -45,6 +46,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         if args.command == "emulator":
             return _run_emulator(env, args.host, args.port)
+        if args.command == "health":
+            return check(args.url or health_url(env, args.host, args.port), args.timeout)
         return _run_serve(env, args, redactor)
     except ConfigError as exc:
         configure(redactor=redactor)
@@ -81,6 +84,14 @@ def _parser() -> argparse.ArgumentParser:
     emulator.add_argument(
         "--port", type=int, default=DEFAULT_EMULATOR_PORT, help="port (default 8788)"
     )
+    health = commands.add_parser(
+        "health", help="exit 0 if a running proxy's /-/health answers 200 (container checks)"
+    )
+    health.add_argument("--env-file", type=Path, help="settings file (default: ./.env if present)")
+    health.add_argument("--host", help="the proxy's address (default: SIGNPROXY_HOST)")
+    health.add_argument("--port", type=int, help="the proxy's port (default: SIGNPROXY_PORT)")
+    health.add_argument("--url", help="the full URL to ask instead")
+    health.add_argument("--timeout", type=float, default=3.0, help="seconds (default 3)")
     return parser
 
 

@@ -96,6 +96,7 @@ class Settings:
     ws_auto_login: bool = False
     ws_max_message_bytes: int = 4 * 1024 * 1024
     ws_max_connections: int = 100
+    upstream_check_interval: int = 30
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
     @classmethod
@@ -149,6 +150,9 @@ class Settings:
                 "SIGNPROXY_WS_MAX_MESSAGE_BYTES", 4 * 1024 * 1024, 1024, 64 * 1024 * 1024
             ),
             ws_max_connections=reader.integer("SIGNPROXY_WS_MAX_CONNECTIONS", 100, 1, 10_000),
+            upstream_check_interval=reader.integer(
+                "SIGNPROXY_UPSTREAM_CHECK_INTERVAL", 30, 1, 3600
+            ),
             warnings=tuple(reader.warnings),
         )
 

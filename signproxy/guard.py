@@ -72,9 +72,14 @@ _HOST_CACHE_SIZE = 256
 class Guard:
     """Checks one request's headers against the access settings; raises :class:`Refused`."""
 
-    def __init__(self, access: Access) -> None:
-        """Keep the settings the checks need."""
+    def __init__(self, access: Access, *, token_exempt_paths: frozenset[str] = frozenset()) -> None:
+        """Keep the settings the checks need.
+
+        ``token_exempt_paths`` need no client token (all other checks still apply): the
+        liveness endpoint, which reveals nothing and must answer a container health check.
+        """
         self._tokens = access.client_tokens
+        self._token_exempt = token_exempt_paths
         self._hosts = access.allowed_hosts
         self._origins = access.allowed_origins
         self._host_decisions: dict[str, bool] = {}
@@ -97,7 +102,9 @@ class Guard:
                 " by the proxy's configuration",
                 rule="steering-header",
             )
-        return self._authenticate(headers) if self._tokens else None
+        if not self._tokens or request.path in self._token_exempt:
+            return None
+        return self._authenticate(headers)
 
     def _check_host(self, values: list[str] | tuple[()]) -> None:
         if len(values) != 1:
@@ -163,9 +170,9 @@ class Guard:
         return token
 
 
-def make_guard(access: Access) -> Middleware:
+def make_guard(access: Access, *, token_exempt_paths: frozenset[str] = frozenset()) -> Middleware:
     """Build the middleware that runs :class:`Guard` before the handler."""
-    guard = Guard(access)
+    guard = Guard(access, token_exempt_paths=token_exempt_paths)
 
     @web.middleware
     async def guard_requests(request: web.Request, handler: Handler) -> web.StreamResponse:

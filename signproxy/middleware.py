@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
 import structlog
 from aiohttp import web
@@ -29,6 +29,16 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
+class RequestObserver(Protocol):
+    """Told when each request starts and, with its canonical log fields, when it is answered."""
+
+    def request_started(self) -> None:
+        """A request arrived."""
+
+    def request_finished(self, fields: Mapping[str, Any]) -> None:
+        """The request was answered; ``fields`` are those of its log line (read, don't keep)."""
+
+
 class InternalError(SignproxyError):
     """An unexpected failure inside the proxy (a bug); the details are in the log."""
 
@@ -40,8 +50,11 @@ def request_id(supplied: str | None) -> str:
     return uuid.uuid4().hex
 
 
-def make_middleware() -> Middleware:
-    """Build the middleware that wraps every request, proxied or refused."""
+def make_middleware(observer: RequestObserver | None = None) -> Middleware:
+    """Build the middleware that wraps every request, proxied or refused.
+
+    ``observer`` (metrics) is told about every request, from the same fields as its log line.
+    """
     log = structlog.get_logger("signproxy")
 
     @web.middleware
@@ -54,6 +67,8 @@ def make_middleware() -> Middleware:
             "path": request.raw_path[:200],
         }
         request[LOG_FIELDS] = fields
+        if observer is not None:
+            observer.request_started()
         level = "info"
         try:
             response = await handler(request)
@@ -78,6 +93,8 @@ def make_middleware() -> Middleware:
         fields["status"] = response.status
         fields["total_ms"] = round((time.perf_counter() - started) * 1000, 3)
         getattr(log, level)("signproxy.request", **fields)
+        if observer is not None:
+            observer.request_finished(fields)
         return response
 
     return canonical_line

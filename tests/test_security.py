@@ -400,3 +400,16 @@ def test_host_decisions_survive_the_cache_filling_up() -> None:
         assert not check(f"h{n}.attacker.example")
     assert not check("attacker.example")
     assert check("localhost")
+
+
+async def test_liveness_needs_no_token_but_everything_else_does(
+    make_proxy: MakeProxy, emulator
+) -> None:
+    """With client tokens, /-/health answers without one (container health checks); ready, metrics and the API do not."""
+    proxy = await make_proxy(SIGNPROXY_CLIENT_TOKENS=TOKENS)
+    assert (await proxy.get("/-/health")).status == 200
+    for target in ("/-/ready", "/-/metrics", "/api/v5/account/balance"):
+        reply = await proxy.get(target)
+        assert reply.status == 401, target
+    assert (await proxy.get("/-/health", headers={"Host": "attacker.example"})).status == 403
+    assert emulator.received == []

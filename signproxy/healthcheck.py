@@ -1,0 +1,57 @@
+"""``signproxy health``: ask a running proxy's ``/-/health`` and exit 0 (healthy) or 1.
+
+For container health checks: the slim base image has no curl or wget, and this reads the same
+``SIGNPROXY_HOST``/``SIGNPROXY_PORT`` as ``serve``, so the check follows the proxy's address.
+Standard library only; it never sends anything to OKX.
+"""
+
+from __future__ import annotations
+
+import sys
+import urllib.error
+import urllib.request
+from typing import TYPE_CHECKING
+
+from signproxy.config import DEFAULT_PORT
+from signproxy.errors import ConfigError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+HEALTH_PATH = "/-/health"
+# A proxy listening on every address is asked on loopback, in the same family.
+_WILDCARDS = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}  # noqa: S104
+
+
+def health_url(env: Mapping[str, str], host: str | None = None, port: int | None = None) -> str:
+    """The health URL of the proxy that ``serve`` would start with these settings."""
+    host = host or env.get("SIGNPROXY_HOST") or "127.0.0.1"
+    host = _WILDCARDS.get(host, host)
+    if ":" in host:
+        host = f"[{host}]"
+    if port is None:
+        try:
+            port = int(env.get("SIGNPROXY_PORT") or DEFAULT_PORT)
+        except ValueError:
+            raise ConfigError("SIGNPROXY_PORT", "must be a whole number") from None
+    return f"http://{host}:{port}{HEALTH_PATH}"
+
+
+def check(url: str, timeout: float) -> int:
+    """GET ``url``; returns 0 when it answers 200, else 1. Says what it saw on stdout."""
+    if not url.startswith(("http://", "https://")):
+        sys.stdout.write(f"unhealthy: not an http(s) URL: {url}\n")
+        return 1
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - checked above
+            status = response.status
+    except urllib.error.HTTPError as exc:
+        status = exc.code
+    except (OSError, ValueError) as exc:
+        sys.stdout.write(f"unhealthy: {url}: {type(exc).__name__}: {exc}\n")
+        return 1
+    if status != 200:  # noqa: PLR2004
+        sys.stdout.write(f"unhealthy: {url} answered HTTP {status}\n")
+        return 1
+    sys.stdout.write(f"healthy: {url}\n")
+    return 0

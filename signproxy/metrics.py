@@ -1,0 +1,183 @@
+"""Prometheus metrics: one registry per application, recorded once per request.
+
+Everything is derived from the request's canonical log fields (``request[LOG_FIELDS]``), at the
+moment the middleware writes the log line, so a field any module adds there (e.g. a policy's
+``rule``) is available here too, and a request costs one dict pass and a few increments.
+
+Label values are bounded and identify nothing secret: the route is the OKX path (never the
+query, where ids live) or one of the proxy's own ``/-/`` paths; anything else, and API routes
+past :data:`MAX_ROUTES` distinct ones, count as ``(other)``. Codes are OKX's numeric ``code`` or
+the proxy's ``SPXnnn``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
+
+from signproxy import __version__
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping
+
+OTHER = "(other)"
+MAX_ROUTES = 300  # OKX's v5 REST API has fewer endpoints than this
+LATENCY_BUCKETS = (
+    0.001,
+    0.0025,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+    5.0,
+    10.0,
+    30.0,
+)
+_API_ROUTE = re.compile(r"/api/v5(?:/[A-Za-z0-9_-]{1,64}){1,8}")
+_OKX_CODE = re.compile(r"[0-9]{1,8}")
+_METHODS = frozenset({"GET", "POST", "HEAD"})
+_UPSTREAM_KINDS = {
+    "SPX300": "unreachable",
+    "SPX301": "disconnected",
+    "SPX302": "timeout",
+    "SPX303": "bad_response",
+}
+
+
+class Metrics:
+    """The proxy's metrics in a registry of its own (so many apps in one process never collide).
+
+    Attributes:
+        registry: what ``/-/metrics`` renders.
+        in_flight: requests being handled now (the scrape that reads it included).
+        websocket_connections: open WebSocket connections (0 until the proxy relays WebSockets).
+    """
+
+    def __init__(self, fixed_routes: Iterable[str] = ()) -> None:
+        """Create every metric; ``fixed_routes`` (e.g. ``/-/health``) are labelled as they are."""
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.in_flight = 0
+        self.websocket_connections = 0
+        registry = self.registry
+        self._requests = Counter(
+            "signproxy_requests",
+            "Requests answered, by method, route (OKX path), HTTP status and OKX or SPX code.",
+            ("method", "route", "status", "code"),
+            registry=registry,
+        )
+        self._duration = Histogram(
+            "signproxy_request_duration_seconds",
+            "Time from receiving a request to answering it.",
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self._upstream_duration = Histogram(
+            "signproxy_upstream_duration_seconds",
+            "Time of the exchange with OKX, for requests that got OKX's answer.",
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self._upstream_errors = Counter(
+            "signproxy_upstream_errors",
+            "Requests that failed between the proxy and OKX, by kind.",
+            ("kind",),
+            registry=registry,
+        )
+        self._refused = Counter(
+            "signproxy_refused",
+            "Requests the proxy refused without sending them, by SPX code and policy rule.",
+            ("code", "rule"),
+            registry=registry,
+        )
+        self._clock_offset = Gauge(
+            "signproxy_clock_offset_seconds",
+            "OKX's clock minus the local clock, as used for signing timestamps.",
+            registry=registry,
+        )
+        self._clock_measured = Gauge(
+            "signproxy_clock_offset_measured",
+            "1 when the clock offset was measured against OKX, 0 when the local clock is used.",
+            registry=registry,
+        )
+        Gauge(
+            "signproxy_requests_in_flight", "Requests being handled now.", registry=registry
+        ).set_function(lambda: self.in_flight)
+        Gauge(
+            "signproxy_websocket_connections", "Open WebSocket connections.", registry=registry
+        ).set_function(lambda: self.websocket_connections)
+        self._ready = Gauge(
+            "signproxy_ready", "1 when /-/ready answers 200 (as last evaluated).", registry=registry
+        )
+        Gauge(
+            "signproxy_build_info", "The running version.", ("version",), registry=registry
+        ).labels(__version__).set(1)
+        ProcessCollector(registry=registry)
+        self._fixed_routes = frozenset(fixed_routes)
+        self._api_routes: set[str] = set()
+        self._request_counters: dict[tuple[str, str, int, str], Counter] = {}
+
+    def request_started(self) -> None:
+        """Count a request in flight (the middleware calls this first)."""
+        self.in_flight += 1
+
+    def request_finished(self, fields: Mapping[str, Any]) -> None:
+        """Record one finished request from its canonical log fields."""
+        self.in_flight -= 1
+        status: int = fields.get("status", 0)
+        error: str | None = fields.get("error")
+        key = (self._method(fields), self._route(fields), status, _code(fields, error))
+        counter = self._request_counters.get(key)
+        if counter is None:
+            counter = self._request_counters[key] = self._requests.labels(*key)
+        counter.inc()
+        total_ms = fields.get("total_ms")
+        if total_ms is not None:
+            self._duration.observe(total_ms / 1000)
+        upstream_ms = fields.get("upstream_ms")
+        if upstream_ms is not None:
+            self._upstream_duration.observe(upstream_ms / 1000)
+        if error is None:
+            return
+        if error.startswith("SPX3"):
+            self._upstream_errors.labels(_UPSTREAM_KINDS.get(error, error)).inc()
+        elif status < 500:  # noqa: PLR2004 - a 4xx the proxy made itself: a refusal
+            self._refused.labels(error, str(fields.get("rule") or "")[:64]).inc()
+
+    def set_clock_offset(self, offset_ms: float, *, measured: bool) -> None:
+        """Publish the clock offset in use (OKX minus local), and whether it was measured."""
+        self._clock_offset.set(offset_ms / 1000)
+        self._clock_measured.set(1 if measured else 0)
+
+    def watch_readiness(self, is_ready: Callable[[], bool]) -> None:
+        """Make ``signproxy_ready`` follow ``is_ready`` (evaluated at each scrape)."""
+        self._ready.set_function(lambda: 1.0 if is_ready() else 0.0)
+
+    @staticmethod
+    def _method(fields: Mapping[str, Any]) -> str:
+        method: str = fields.get("method", "")
+        return method if method in _METHODS else OTHER
+
+    def _route(self, fields: Mapping[str, Any]) -> str:
+        path: str = fields.get("path", "")
+        if path in self._api_routes or path in self._fixed_routes:
+            return path
+        if len(self._api_routes) < MAX_ROUTES and _API_ROUTE.fullmatch(path):
+            self._api_routes.add(path)
+            return path
+        return OTHER
+
+
+def _code(fields: Mapping[str, Any], error: str | None) -> str:
+    if error is not None:
+        return error
+    code = fields.get("okx_code")
+    if code is None:
+        return ""
+    return code if _OKX_CODE.fullmatch(code) else OTHER

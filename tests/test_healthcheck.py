@@ -1,0 +1,64 @@
+"""`signproxy health`: the container health check asks a running proxy's /-/health."""
+
+import asyncio
+import os
+import sys
+
+import pytest
+
+from signproxy.healthcheck import health_url
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, "http://127.0.0.1:8787/-/health"),
+        ({"SIGNPROXY_HOST": "0.0.0.0", "SIGNPROXY_PORT": "9000"}, "http://127.0.0.1:9000/-/health"),
+        ({"SIGNPROXY_HOST": "::"}, "http://[::1]:8787/-/health"),
+        ({"SIGNPROXY_HOST": "10.1.2.3"}, "http://10.1.2.3:8787/-/health"),
+    ],
+)
+def test_health_url_follows_the_serve_settings(env, expected) -> None:
+    """The check asks where `serve` listens; a wildcard address is asked on loopback."""
+    assert health_url(env) == expected
+
+
+async def run_health(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "signproxy",
+        "health",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        env={"PATH": os.environ["PATH"], **(env or {})},
+    )
+    output, _ = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode is not None
+    return process.returncode, output.decode()
+
+
+async def test_health_exits_0_for_a_running_proxy(proxy) -> None:
+    """Against a serving proxy, found through SIGNPROXY_PORT, `signproxy health` exits 0."""
+    port = proxy.proxy.port
+    assert port is not None
+    status, output = await run_health(
+        env={"SIGNPROXY_HOST": "0.0.0.0", "SIGNPROXY_PORT": str(port)}
+    )
+    assert status == 0, output
+    assert f"healthy: http://127.0.0.1:{port}/-/health" in output
+
+
+async def test_health_exits_1_when_nothing_listens(unused_tcp_port) -> None:
+    """With no proxy on the port, `signproxy health` exits 1 and says why."""
+    status, output = await run_health("--port", str(unused_tcp_port))
+    assert status == 1
+    assert "unhealthy" in output
+
+
+async def test_health_exits_1_on_an_error_answer(proxy) -> None:
+    """An answer other than 200 (here a 404 from a wrong path) is unhealthy."""
+    status, output = await run_health("--url", proxy.base + "/-/nothing")
+    assert status == 1
+    assert "HTTP 404" in output
