@@ -50,6 +50,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app[WS_RELAY] = relay
     app.cleanup_ctx.append(_ws_session)
     app.on_shutdown.append(relay.shutdown)
+    ops.metrics.watch_websockets(lambda: relay.active_connections)
     ops.install(app)  # the /-/ routes, before the catch-all
     app.router.add_get(CHANNEL_ROUTE, relay.handle)
     app.router.add_route("*", "/{tail:.*}", handler.handle)

@@ -57,14 +57,12 @@ class Metrics:
     Attributes:
         registry: what ``/-/metrics`` renders.
         in_flight: requests being handled now (the scrape that reads it included).
-        websocket_connections: open WebSocket connections (0 until the proxy relays WebSockets).
     """
 
     def __init__(self, fixed_routes: Iterable[str] = ()) -> None:
         """Create every metric; ``fixed_routes`` (e.g. ``/-/health``) are labelled as they are."""
         self.registry = CollectorRegistry(auto_describe=True)
         self.in_flight = 0
-        self.websocket_connections = 0
         registry = self.registry
         self._requests = Counter(
             "signproxy_requests",
@@ -109,9 +107,9 @@ class Metrics:
         Gauge(
             "signproxy_requests_in_flight", "Requests being handled now.", registry=registry
         ).set_function(lambda: self.in_flight)
-        Gauge(
+        self._websockets = Gauge(
             "signproxy_websocket_connections", "Open WebSocket connections.", registry=registry
-        ).set_function(lambda: self.websocket_connections)
+        )
         self._ready = Gauge(
             "signproxy_ready", "1 when /-/ready answers 200 (as last evaluated).", registry=registry
         )
@@ -154,6 +152,10 @@ class Metrics:
         """Publish the clock offset in use (OKX minus local), and whether it was measured."""
         self._clock_offset.set(offset_ms / 1000)
         self._clock_measured.set(1 if measured else 0)
+
+    def watch_websockets(self, count: Callable[[], int]) -> None:
+        """Make ``signproxy_websocket_connections`` follow ``count`` (evaluated at each scrape)."""
+        self._websockets.set_function(count)
 
     def watch_readiness(self, is_ready: Callable[[], bool]) -> None:
         """Make ``signproxy_ready`` follow ``is_ready`` (evaluated at each scrape)."""

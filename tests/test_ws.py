@@ -730,3 +730,27 @@ async def test_read_only_setting_refuses_ws_order_ops(
     received = (await upstream_of(ws_emulator)).received
     assert all('"order"' not in str(frame) for frame in received)
     await ws.close()
+
+
+async def test_metrics_count_open_websockets(proxy: Harness, ws_emulator: WsEmulatorState) -> None:
+    """signproxy_websocket_connections follows the connections the proxy relays."""
+
+    async def gauge() -> float:
+        text = (await proxy.get("/-/metrics")).body.decode()
+        (line,) = [
+            row for row in text.splitlines() if row.startswith("signproxy_websocket_connections ")
+        ]
+        return float(line.split()[1])
+
+    assert await gauge() == 0
+    ws = await connect(proxy)
+    await login(ws)
+    assert await gauge() == 1
+    await ws.close()
+    upstream = await upstream_of(ws_emulator)
+    await closed(upstream)
+    for _ in range(100):  # bounded wait for the relay to finish its bookkeeping
+        if await gauge() == 0:
+            break
+        await asyncio.sleep(0.01)
+    assert await gauge() == 0

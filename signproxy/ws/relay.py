@@ -105,6 +105,11 @@ class WebSocketRelay:
         self._session: aiohttp.ClientSession | None = None
         self._log = structlog.get_logger("signproxy")
 
+    @property
+    def active_connections(self) -> int:
+        """WebSocket connections being set up or relayed now."""
+        return self._active
+
     async def start(self) -> None:
         """Open the client session for upstream WebSockets."""
         self._session = aiohttp.ClientSession(
