@@ -6,36 +6,55 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from signproxy.clock import Clock, SystemClock
 from signproxy.config import Settings
 from signproxy.handler import ProxyHandler
+from signproxy.inflight import InFlight
 from signproxy.middleware import make_middleware
+from signproxy.timesync import OkxClock
 from signproxy.upstream import Upstream
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
+    from signproxy.clock import Clock
+
 SETTINGS = web.AppKey("signproxy.settings", Settings)
 UPSTREAM = web.AppKey("signproxy.upstream", Upstream)
+# The clock kept in step with OKX (offset_ms, measured); absent when a clock was injected.
+OKX_CLOCK = web.AppKey("signproxy.okx_clock", OkxClock)
+INFLIGHT = web.AppKey("signproxy.inflight", InFlight)
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
     """Build the proxy application for ``settings``.
 
-    The upstream session is opened on startup and closed on cleanup. ``clock`` defaults to the
-    local clock; tests and the clock-offset correction pass another.
+    The upstream session is opened on startup and closed on cleanup. ``clock`` defaults to an
+    :class:`OkxClock` that measures its offset to OKX at startup and every
+    ``SIGNPROXY_CLOCK_SYNC_INTERVAL`` seconds; tests pass another to sign with a fixed time.
     """
     upstream = Upstream(
         settings.upstream,
         connect_timeout=settings.connect_timeout,
         request_timeout=settings.request_timeout,
         max_response_bytes=settings.max_response_bytes,
+        get_retries=settings.get_retries,
     )
     app = web.Application(middlewares=[make_middleware()])
     app[SETTINGS] = settings
     app[UPSTREAM] = upstream
     app.cleanup_ctx.append(_upstream_session)
-    handler = ProxyHandler(settings, upstream, clock or SystemClock())
+    if clock is None:
+        clock = app[OKX_CLOCK] = OkxClock(upstream, interval=settings.clock_sync_interval)
+        app.cleanup_ctx.append(_clock_sync)
+    app[INFLIGHT] = InFlight()
+    app.cleanup_ctx.append(_drain)
+    handler = ProxyHandler(
+        settings,
+        upstream,
+        clock,
+        inflight=app[INFLIGHT],
+        on_timestamp_expired=clock.timestamp_rejected if isinstance(clock, OkxClock) else None,
+    )
     app.router.add_route("*", "/{tail:.*}", handler.handle)
     return app
 
@@ -44,3 +63,15 @@ async def _upstream_session(app: web.Application) -> AsyncIterator[None]:
     await app[UPSTREAM].start()
     yield
     await app[UPSTREAM].close()
+
+
+async def _clock_sync(app: web.Application) -> AsyncIterator[None]:
+    await app[OKX_CLOCK].start()
+    yield
+    await app[OKX_CLOCK].stop()
+
+
+async def _drain(app: web.Application) -> AsyncIterator[None]:
+    yield
+    # Exchanges whose client left still finish (and are logged) before the session closes.
+    await app[INFLIGHT].drain(app[SETTINGS].shutdown_grace)

@@ -89,6 +89,10 @@ class Settings:
     request_timeout: float = 15.0
     log_level: str = "info"
     log_format: LogFormat = "auto"
+    clock_sync_interval: float = 60.0
+    exptime_ms: int | None = None
+    get_retries: int = 2
+    shutdown_grace: float = 8.0
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
     @classmethod
@@ -131,6 +135,10 @@ class Settings:
             log_format=cast(
                 "LogFormat", reader.choice("SIGNPROXY_LOG_FORMAT", ("auto", "json", "console"))
             ),
+            clock_sync_interval=reader.seconds_or_zero("SIGNPROXY_CLOCK_SYNC_INTERVAL", 60.0),
+            exptime_ms=reader.optional_integer("SIGNPROXY_EXPTIME_MS", 100, 600_000),
+            get_retries=reader.integer("SIGNPROXY_GET_RETRIES", 2, 0, 5),
+            shutdown_grace=reader.seconds("SIGNPROXY_SHUTDOWN_GRACE", 8.0),
             warnings=tuple(reader.warnings),
         )
 
@@ -238,6 +246,16 @@ class _Reader:
         if not 0 < number <= 3600:  # noqa: PLR2004
             raise ConfigError(name, "must be more than 0 and at most 3600 seconds")
         return number
+
+    def seconds_or_zero(self, name: str, default: float) -> float:
+        if self._raw(name) in ("0", "0.0"):
+            return 0.0
+        return self.seconds(name, default)
+
+    def optional_integer(self, name: str, low: int, high: int) -> int | None:
+        if self._raw(name) is None:
+            return None
+        return self.integer(name, low, low, high)
 
     def upstream(self, name: str, default: str) -> str:
         value = self._raw(name) or default
