@@ -79,7 +79,7 @@ class ProxyHandler:
         self._clock = clock
         self._log = structlog.get_logger("signproxy")
         self._exptime_ms = settings.exptime_ms
-        self._inflight = inflight or InFlight()
+        self._inflight = inflight if inflight is not None else InFlight()
         self._on_timestamp_expired = on_timestamp_expired
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
