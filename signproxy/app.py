@@ -6,12 +6,14 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from signproxy.clock import Clock, SystemClock
 from signproxy.config import Settings
 from signproxy.guard import make_guard
 from signproxy.handler import ProxyHandler
+from signproxy.inflight import InFlight
 from signproxy.middleware import make_middleware
 from signproxy.ops import HEALTH_PATH, Operations
+from signproxy.readiness import clock_check
+from signproxy.timesync import OkxClock
 from signproxy.upstream import Upstream
 from signproxy.ws.policy import allow_all, refuse_writes
 from signproxy.ws.relay import CHANNEL_ROUTE, WebSocketRelay
@@ -19,22 +21,29 @@ from signproxy.ws.relay import CHANNEL_ROUTE, WebSocketRelay
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
+    from signproxy.clock import Clock
+
 SETTINGS = web.AppKey("signproxy.settings", Settings)
 UPSTREAM = web.AppKey("signproxy.upstream", Upstream)
 WS_RELAY = web.AppKey("signproxy.ws_relay", WebSocketRelay)
+# The clock kept in step with OKX (offset_ms, measured); absent when a clock was injected.
+OKX_CLOCK = web.AppKey("signproxy.okx_clock", OkxClock)
+INFLIGHT = web.AppKey("signproxy.inflight", InFlight)
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
     """Build the proxy application for ``settings``.
 
-    The upstream session is opened on startup and closed on cleanup. ``clock`` defaults to the
-    local clock; tests and the clock-offset correction pass another.
+    The upstream session is opened on startup and closed on cleanup. ``clock`` defaults to an
+    :class:`OkxClock` that measures its offset to OKX at startup and every
+    ``SIGNPROXY_CLOCK_SYNC_INTERVAL`` seconds; tests pass another to sign with a fixed time.
     """
     upstream = Upstream(
         settings.upstream,
         connect_timeout=settings.connect_timeout,
         request_timeout=settings.request_timeout,
         max_response_bytes=settings.max_response_bytes,
+        get_retries=settings.get_retries,
     )
     ops = Operations(settings, upstream)
     guard = make_guard(settings.access, token_exempt_paths=frozenset({HEALTH_PATH}))
@@ -43,8 +52,20 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app[UPSTREAM] = upstream
     app.cleanup_ctx.append(_upstream_session)
     # One clock for REST and WebSocket signing, so both use the same OKX offset correction.
-    clock = clock or SystemClock()
-    handler = ProxyHandler(settings, upstream, clock)
+    if clock is None:
+        clock = app[OKX_CLOCK] = OkxClock(upstream, interval=settings.clock_sync_interval)
+        app.cleanup_ctx.append(_clock_sync)
+        ops.readiness.add("clock", clock_check(app[OKX_CLOCK]))
+        ops.metrics.watch_clock(lambda: (app[OKX_CLOCK].offset_ms, app[OKX_CLOCK].measured))
+    app[INFLIGHT] = InFlight()
+    app.cleanup_ctx.append(_drain)
+    handler = ProxyHandler(
+        settings,
+        upstream,
+        clock,
+        inflight=app[INFLIGHT],
+        on_timestamp_expired=clock.timestamp_rejected if isinstance(clock, OkxClock) else None,
+    )
     op_check = refuse_writes if settings.access.policy.read_only else allow_all
     relay = WebSocketRelay(settings, clock, op_check=op_check)
     app[WS_RELAY] = relay
@@ -67,3 +88,15 @@ async def _ws_session(app: web.Application) -> AsyncIterator[None]:
     await app[WS_RELAY].start()
     yield
     await app[WS_RELAY].close()
+
+
+async def _clock_sync(app: web.Application) -> AsyncIterator[None]:
+    await app[OKX_CLOCK].start()
+    yield
+    await app[OKX_CLOCK].stop()
+
+
+async def _drain(app: web.Application) -> AsyncIterator[None]:
+    yield
+    # Exchanges whose client left still finish (and are logged) before the session closes.
+    await app[INFLIGHT].drain(app[SETTINGS].shutdown_grace)

@@ -19,12 +19,13 @@ from aiohttp import web
 from dotenv import dotenv_values
 
 from signproxy import __version__
-from signproxy.app import create_app
+from signproxy.app import INFLIGHT, create_app
 from signproxy.config import CREDENTIAL_VARIABLES, FILE_SUFFIX, Settings, merge_sources
 from signproxy.emulator import EmulatedKey, create_emulator_app
 from signproxy.errors import ConfigError
 from signproxy.healthcheck import check, health_url
 from signproxy.logs import Redactor, configure
+from signproxy.shutdown import HANDLER_FINISH_S, graceful_stop
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -160,7 +161,14 @@ async def _serve(
 ) -> None:
     for warning in settings.warnings:
         log.warning("signproxy.config_warning", problem=warning)
-    runner = web.AppRunner(create_app(settings), access_log=None, shutdown_timeout=10.0)
+    # Registered before startup (which may wait for the first clock measurement), so a signal
+    # that comes early still means a clean stop.
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    app = create_app(settings)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=HANDLER_FINISH_S)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)
     await site.start()
@@ -174,14 +182,8 @@ async def _serve(
         emulator=emulator,
         version=__version__,
     )
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
     await stop.wait()
-    log.info("signproxy.stopping")
-    await runner.cleanup()
-    log.info("signproxy.stopped")
+    await graceful_stop(runner, app[INFLIGHT], settings.shutdown_grace, log)
 
 
 def _run_emulator(env: Mapping[str, str], host: str, port: int) -> int:

@@ -97,6 +97,10 @@ class Settings:
     ws_max_message_bytes: int = 4 * 1024 * 1024
     ws_max_connections: int = 100
     upstream_check_interval: int = 30
+    clock_sync_interval: float = 60.0
+    exptime_ms: int | None = None
+    get_retries: int = 2
+    shutdown_grace: float = 8.0
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
     @classmethod
@@ -153,6 +157,10 @@ class Settings:
             upstream_check_interval=reader.integer(
                 "SIGNPROXY_UPSTREAM_CHECK_INTERVAL", 30, 1, 3600
             ),
+            clock_sync_interval=reader.seconds_or_zero("SIGNPROXY_CLOCK_SYNC_INTERVAL", 60.0),
+            exptime_ms=reader.optional_integer("SIGNPROXY_EXPTIME_MS", 100, 600_000),
+            get_retries=reader.integer("SIGNPROXY_GET_RETRIES", 2, 0, 5),
+            shutdown_grace=reader.seconds("SIGNPROXY_SHUTDOWN_GRACE", 8.0),
             warnings=tuple(reader.warnings),
         )
 
@@ -269,6 +277,16 @@ class _Reader:
         if not 0 < number <= 3600:  # noqa: PLR2004
             raise ConfigError(name, "must be more than 0 and at most 3600 seconds")
         return number
+
+    def seconds_or_zero(self, name: str, default: float) -> float:
+        if self._raw(name) in ("0", "0.0"):
+            return 0.0
+        return self.seconds(name, default)
+
+    def optional_integer(self, name: str, low: int, high: int) -> int | None:
+        if self._raw(name) is None:
+            return None
+        return self.integer(name, low, low, high)
 
     def upstream(self, name: str, default: str) -> str:
         value = self._raw(name) or default

@@ -15,7 +15,8 @@
         ├── UpstreamUnreachable    502: connect or TLS failure; nothing reached OKX
         ├── UpstreamDisconnected   502: the connection broke after the request was sent
         ├── UpstreamTimeout        504: no complete answer in time
-        └── UpstreamBadResponse    502: a malformed or oversized answer
+        ├── UpstreamBadResponse    502: a malformed or oversized answer
+        └── UpstreamCutOff         503: the proxy shut down before OKX answered
 
 The guard's and the endpoint policy's refusals (``SPX2xx``) are ``RequestRejected`` subclasses
 too; their tree is drawn in :mod:`signproxy.refusals`.
@@ -128,12 +129,16 @@ class UpstreamError(SignproxyError):
 
     Attributes:
         outcome_unknown: True when the request may have reached OKX, so an order may exist.
+        retryable: True when no answer was received at all (nothing came back on the
+            connection), so a GET may safely be sent again.
     """
 
     status = 502
     code = "SPX399"
 
-    def __init__(self, message: str, *, outcome_unknown: bool = False) -> None:
+    def __init__(
+        self, message: str, *, outcome_unknown: bool = False, retryable: bool = False
+    ) -> None:
         """Add the look-up advice when an order's outcome is unknown."""
         if outcome_unknown:
             message += (
@@ -142,6 +147,7 @@ class UpstreamError(SignproxyError):
             )
         super().__init__(message)
         self.outcome_unknown = outcome_unknown
+        self.retryable = retryable
 
 
 class UpstreamUnreachable(UpstreamError):
@@ -167,6 +173,13 @@ class UpstreamBadResponse(UpstreamError):
     """OKX's answer was malformed or larger than the proxy relays."""
 
     code = "SPX303"
+
+
+class UpstreamCutOff(UpstreamError):
+    """The shutdown grace period ran out while the request was still waiting for OKX."""
+
+    status = 503
+    code = "SPX310"
 
 
 def error_response(error: SignproxyError, request_id: str) -> web.Response:

@@ -17,9 +17,13 @@ from signproxy.errors import (
     MethodNotAllowed,
     UnsupportedMediaType,
 )
+from signproxy.exptime import EXPTIME_HEADER, default_exptime
+from signproxy.inflight import InFlight, outcome_fields
 from signproxy.signing import Signer, iso_timestamp, prehash
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from signproxy.clock import Clock
     from signproxy.config import Settings
     from signproxy.upstream import Upstream
@@ -47,8 +51,19 @@ def okx_code(body: bytes) -> str | None:
 class ProxyHandler:
     """Signs and forwards every request that passes the checks; raises RequestRejected otherwise."""
 
-    def __init__(self, settings: Settings, upstream: Upstream, clock: Clock) -> None:
-        """Take collaborators in; hold the secret only inside a :class:`Signer`."""
+    def __init__(
+        self,
+        settings: Settings,
+        upstream: Upstream,
+        clock: Clock,
+        *,
+        inflight: InFlight | None = None,
+        on_timestamp_expired: Callable[[], None] | None = None,
+    ) -> None:
+        """Take collaborators in; hold the secret only inside a :class:`Signer`.
+
+        ``on_timestamp_expired`` is called when OKX answers 50102 (the clock re-measures).
+        """
         credentials = settings.credentials
         self._signer = Signer(credentials.secret.reveal())
         self._static_headers = {
@@ -64,6 +79,9 @@ class ProxyHandler:
         self._upstream = upstream
         self._clock = clock
         self._log = structlog.get_logger("signproxy")
+        self._exptime_ms = settings.exptime_ms
+        self._inflight = inflight if inflight is not None else InFlight()
+        self._on_timestamp_expired = on_timestamp_expired
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         """Proxy one request. The aiohttp route handler."""
@@ -82,6 +100,11 @@ class ProxyHandler:
             value = client_headers.get(name)
             if value is not None:
                 headers[name] = value
+        exptime = default_exptime(
+            method, path, client_headers, self._clock.now_ms(), self._exptime_ms
+        )
+        if exptime is not None:
+            headers[EXPTIME_HEADER] = exptime
         # Taken as late as possible: OKX rejects timestamps more than 30 s off its clock.
         timestamp = iso_timestamp(self._clock.now_ms())
         headers["OK-ACCESS-TIMESTAMP"] = timestamp
@@ -94,9 +117,17 @@ class ProxyHandler:
                 prehash=prehash(timestamp, method, target, body).decode("utf-8", "replace"),
             )
 
-        answer = await self._upstream.send(method, target, headers, body)
+        # Runs on even if this handler is cancelled (client gone): see inflight.py.
+        answer = await self._inflight.send(
+            self._upstream, method, target, headers, body, fields=fields
+        )
         fields["upstream_ms"] = round(answer.elapsed_ms, 3)
         fields["okx_code"] = okx_code(answer.body)
+        if fields["okx_code"] == "50102" and self._on_timestamp_expired is not None:
+            self._on_timestamp_expired()
+        if request.transport is None or request.transport.is_closing():
+            # The client is gone; the answer cannot reach it, so the log line must say it all.
+            fields.update(outcome_fields(answer), client_gone=True)
         return web.Response(status=answer.status, body=answer.body, headers=answer.headers)
 
     async def _read_body(self, request: web.Request, method: str) -> bytes:

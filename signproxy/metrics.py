@@ -148,10 +148,10 @@ class Metrics:
         elif status < 500:  # noqa: PLR2004 - a 4xx the proxy made itself: a refusal
             self._refused.labels(error, str(fields.get("rule") or "")[:64]).inc()
 
-    def set_clock_offset(self, offset_ms: float, *, measured: bool) -> None:
-        """Publish the clock offset in use (OKX minus local), and whether it was measured."""
-        self._clock_offset.set(offset_ms / 1000)
-        self._clock_measured.set(1 if measured else 0)
+    def watch_clock(self, source: Callable[[], tuple[float, bool]]) -> None:
+        """Make the clock gauges follow ``source()``: (OKX minus local in ms, measured)."""
+        self._clock_offset.set_function(lambda: source()[0] / 1000)
+        self._clock_measured.set_function(lambda: 1.0 if source()[1] else 0.0)
 
     def watch_websockets(self, count: Callable[[], int]) -> None:
         """Make ``signproxy_websocket_connections`` follow ``count`` (evaluated at each scrape)."""

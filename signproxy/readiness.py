@@ -75,6 +75,31 @@ def local_clock() -> CheckResult:
     return True, "local clock in use (no OKX offset measured)"
 
 
+class SyncedClock(Protocol):
+    """A clock kept in step with OKX (see :class:`signproxy.timesync.OkxClock`)."""
+
+    offset_ms: int
+    measured: bool
+
+
+def clock_check(clock: SyncedClock) -> ReadinessCheck:
+    """Check the clock: ready once serving, measured or on the local-clock fallback.
+
+    The first measurement is attempted, bounded, before the proxy listens, so by the time this
+    runs either the offset is known or the fallback is in force.
+    """
+
+    def check() -> CheckResult:
+        if clock.measured:
+            return True, f"offset to OKX {clock.offset_ms} ms (measured)"
+        return (
+            True,
+            "local clock in use (offset to OKX not measured; see signproxy.clock_unmeasured)",
+        )
+
+    return check
+
+
 @dataclass(frozen=True, slots=True)
 class Exchange:
     """The outcome of one exchange with OKX."""

@@ -1,18 +1,21 @@
 """The one HTTP client session to OKX: keep-alive, timeouts, and failures as typed errors.
 
 A request other than GET is never retried, here or anywhere: if its bytes may have reached OKX,
-an order may exist, and sending it again could double it. aiohttp itself resends only
-idempotent methods, once, when a pooled keep-alive connection turns out to be closed.
+an order may exist, and sending it again could double it. aiohttp itself resends idempotent
+methods (GET here) once when the connection closes before any answer; POST never.
 """
 
 from __future__ import annotations
 
+import asyncio
+import random
 import ssl
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import aiohttp
+import structlog
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
@@ -46,6 +49,9 @@ _NOT_RELAYED = frozenset(
         "set-cookie",
     }
 )
+
+# First back-off before a GET is sent again; doubles per try, with full jitter.
+_RETRY_BACKOFF_S = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +88,7 @@ class Upstream:
         connect_timeout: float,
         request_timeout: float,
         max_response_bytes: int,
+        get_retries: int = 0,
     ) -> None:
         """Remember the settings; the session is made by :meth:`start` inside the event loop."""
         self._base = base_url
@@ -89,6 +96,8 @@ class Upstream:
             total=request_timeout, connect=connect_timeout, sock_connect=connect_timeout
         )
         self._max_bytes = max_response_bytes
+        self._get_retries = get_retries
+        self._log = structlog.get_logger("signproxy")
         self._session: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
@@ -115,9 +124,35 @@ class Upstream:
         ``target`` is sent byte for byte: the URL is marked as already encoded so the client
         does not re-quote it (re-quoting after signing is the classic cause of 50113).
 
+        A GET is sent again, up to ``get_retries`` times with a jittered back-off, when nothing
+        at all came back (no connection, or it closed before any answer). Nothing else is
+        retried: not a timeout, not after an answer began, and never a method other than GET.
+
         Raises:
             UpstreamError: one of its subclasses, saying whether the outcome is unknown.
         """
+        retries = self._get_retries if method == "GET" else 0
+        attempt = 0
+        while True:
+            try:
+                return await self._send_once(method, target, headers, body)
+            except UpstreamError as exc:
+                if not exc.retryable or attempt >= retries:
+                    raise
+                attempt += 1
+                delay = random.uniform(0, _RETRY_BACKOFF_S * 2**attempt)  # noqa: S311 - jitter
+                self._log.info(
+                    "signproxy.upstream_retry",
+                    method=method,
+                    attempt=attempt,
+                    error=exc.code,
+                    delay_ms=round(delay * 1000, 1),
+                )
+                await asyncio.sleep(delay)
+
+    async def _send_once(
+        self, method: str, target: str, headers: Mapping[str, str], body: bytes
+    ) -> UpstreamResponse:
         if self._session is None:
             msg = "Upstream.start() was not awaited"
             raise RuntimeError(msg)
@@ -128,7 +163,7 @@ class Upstream:
             async with self._session.request(
                 method, url, headers=headers, data=body or None, allow_redirects=False
             ) as response:
-                payload = await self._read(response)
+                payload = await self._read_answer(response, outcome_unknown=may_have_sent)
                 return UpstreamResponse(
                     status=response.status,
                     headers=relayable_headers(response.headers),
@@ -145,7 +180,7 @@ class Upstream:
             ) from None
         except aiohttp.ClientConnectorError as exc:
             raise UpstreamUnreachable(
-                f"cannot connect to OKX: {exc.strerror or type(exc).__name__}"
+                f"cannot connect to OKX: {exc.strerror or type(exc).__name__}", retryable=True
             ) from None
         except TimeoutError:
             raise UpstreamTimeout(
@@ -157,18 +192,42 @@ class Upstream:
                 outcome_unknown=may_have_sent,
             ) from None
         except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError, ssl.SSLError) as exc:
+            # Closed before any answer: a GET may go again (aiohttp itself already resent it
+            # once when the connection came from the pool).
             raise UpstreamDisconnected(
-                f"connection to OKX broke: {type(exc).__name__}", outcome_unknown=may_have_sent
+                f"connection to OKX broke: {type(exc).__name__}",
+                outcome_unknown=may_have_sent,
+                retryable=not isinstance(exc, ssl.SSLError),
             ) from None
         except aiohttp.ClientError as exc:
             raise UpstreamDisconnected(
                 f"request to OKX failed: {type(exc).__name__}", outcome_unknown=may_have_sent
             ) from None
 
-    async def _read(self, response: aiohttp.ClientResponse) -> bytes:
+    async def _read_answer(
+        self, response: aiohttp.ClientResponse, *, outcome_unknown: bool
+    ) -> bytes:
+        try:
+            return await self._read(response, outcome_unknown=outcome_unknown)
+        except (
+            aiohttp.ClientPayloadError,
+            aiohttp.ClientOSError,
+            aiohttp.ServerDisconnectedError,
+        ) as exc:
+            # An answer had begun, so OKX processed the request: never retried.
+            raise UpstreamDisconnected(
+                f"connection to OKX broke during its answer: {type(exc).__name__}",
+                outcome_unknown=outcome_unknown,
+            ) from None
+
+    async def _read(self, response: aiohttp.ClientResponse, *, outcome_unknown: bool) -> bytes:
+        too_large = UpstreamBadResponse(
+            f"OKX's response is larger than {self._max_bytes} bytes",
+            outcome_unknown=outcome_unknown,
+        )
         length = response.content_length
         if length is not None and length > self._max_bytes:
-            raise UpstreamBadResponse(f"OKX's response is larger than {self._max_bytes} bytes")
+            raise too_large
         if length is not None and "Content-Encoding" not in response.headers:
             return await response.read()
         chunks: list[bytes] = []
@@ -176,6 +235,6 @@ class Upstream:
         async for chunk in response.content.iter_chunked(64 * 1024):
             size += len(chunk)
             if size > self._max_bytes:
-                raise UpstreamBadResponse(f"OKX's response is larger than {self._max_bytes} bytes")
+                raise too_large
             chunks.append(chunk)
         return b"".join(chunks)

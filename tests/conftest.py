@@ -53,6 +53,9 @@ def env_for(key: EmulatedKey, upstream: str, **extra: str) -> dict[str, str]:
         "OKX_API_PASSPHRASE": key.passphrase,
         "OKX_DEMO": "1" if key.demo else "0",
         "SIGNPROXY_UPSTREAM": upstream,
+        # No background clock sync unless a test asks for it: its GET /public/time requests
+        # would interleave with the ones a test counts in emulator.received.
+        "SIGNPROXY_CLOCK_SYNC_INTERVAL": "0",
         **extra,
     }
 

@@ -8,7 +8,7 @@ from aiohttp import web
 from conftest import ALL_SECRETS, Harness, start_raw_server
 from prometheus_client.parser import text_string_to_metric_families
 
-from signproxy.ops import METRICS, UPSTREAM_HEALTH
+from signproxy.ops import UPSTREAM_HEALTH
 from signproxy.readiness import READINESS, Exchange
 
 ORDER = '{"instId":"BTC-USDT","tdMode":"cash","side":"buy","ordType":"limit","px":"1","sz":"1"}'
@@ -241,16 +241,27 @@ async def test_each_app_has_its_own_registry(make_proxy) -> None:
     assert key not in await scrape(second)
 
 
-async def test_clock_offset_and_readiness_gauges(proxy) -> None:
-    """The clock offset setter and the ready gauge show on the metrics page."""
-    app_of(proxy)[METRICS].set_clock_offset(-1250.0, measured=True)
-    assert (await proxy.get("/-/ready")).status == 200
+async def test_clock_offset_and_readiness_gauges(make_proxy, emulator) -> None:
+    """The measured offset to OKX's clock shows on the metrics page and in /-/ready's clock check."""
+    emulator.clock_offset_ms = -1250
+    proxy = await make_proxy(SIGNPROXY_CLOCK_SYNC_INTERVAL="60")
+    ready = await proxy.get("/-/ready")
+    assert ready.status == 200
+    assert "measured" in json.dumps(ready.json())
     found = await scrape(proxy)
-    assert found[("signproxy_clock_offset_seconds", ())] == -1.25
+    assert abs(found[("signproxy_clock_offset_seconds", ())] + 1.25) < 0.05
     assert found[("signproxy_clock_offset_measured", ())] == 1
     assert found[("signproxy_ready", ())] == 1
     app_of(proxy)[UPSTREAM_HEALTH].record(ok=False, detail="test")
     assert (await scrape(proxy))[("signproxy_ready", ())] == 0
+
+
+async def test_unmeasured_clock_is_the_ready_fallback(proxy) -> None:
+    """With clock sync off, /-/ready still answers 200 and says the local clock is in use."""
+    ready = await proxy.get("/-/ready")
+    assert ready.status == 200
+    assert "local clock" in json.dumps(ready.json())
+    assert (await scrape(proxy))[("signproxy_clock_offset_measured", ())] == 0
 
 
 async def test_ready_probes_again_once_the_last_exchange_is_old(proxy, emulator) -> None:

@@ -1,0 +1,51 @@
+"""Graceful shutdown on SIGTERM / SIGINT (what ``docker stop`` sends).
+
+1. Stop listening: new connections are refused from here on.
+2. Close idle keep-alive connections; busy ones close after their answer.
+3. Wait up to ``SIGNPROXY_SHUTDOWN_GRACE`` seconds for every exchange with OKX, including those
+   whose client already left (their outcome is still logged).
+4. Cut off what is still waiting for OKX: its client gets ``SPX310`` and ``signproxy.cut_off``
+   is logged for each, with whether an order's outcome is unknown.
+5. Give handlers ``HANDLER_FINISH_S`` to write their answers, then close everything.
+
+aiohttp's own ``shutdown_timeout`` is applied twice per connection (once waiting, once after
+cancelling the request's payload), so it cannot bound the grace period precisely; the wait in
+step 3 is therefore done here, on the exchanges themselves.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import structlog
+    from aiohttp import web
+
+    from signproxy.inflight import InFlight
+
+# After the drain only answers are left to write (or requests that never reached OKX).
+HANDLER_FINISH_S = 1.0
+
+
+async def graceful_stop(
+    runner: web.AppRunner,
+    inflight: InFlight,
+    grace: float,
+    log: structlog.typing.FilteringBoundLogger,
+) -> int:
+    """Stop ``runner`` as described above; returns the number of exchanges cut off."""
+    started = time.perf_counter()
+    log.info("signproxy.stopping", in_flight=len(inflight), grace_s=grace)
+    for site in list(runner.sites):
+        await site.stop()
+    if runner.server is not None:
+        runner.server.pre_shutdown()
+    cut_off = await inflight.drain(grace)
+    await runner.cleanup()
+    log.info(
+        "signproxy.stopped",
+        cut_off=cut_off,
+        took_ms=round((time.perf_counter() - started) * 1000, 3),
+    )
+    return cut_off
