@@ -30,6 +30,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         connect_timeout=settings.connect_timeout,
         request_timeout=settings.request_timeout,
         max_response_bytes=settings.max_response_bytes,
+        idle_timeout=settings.upstream_idle_timeout,
     )
     app = web.Application(middlewares=[make_middleware()])
     app[SETTINGS] = settings

@@ -89,6 +89,7 @@ class Settings:
     request_timeout: float = 15.0
     log_level: str = "info"
     log_format: LogFormat = "auto"
+    upstream_idle_timeout: float = 15.0
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
     @classmethod
@@ -131,6 +132,7 @@ class Settings:
             log_format=cast(
                 "LogFormat", reader.choice("SIGNPROXY_LOG_FORMAT", ("auto", "json", "console"))
             ),
+            upstream_idle_timeout=reader.seconds("SIGNPROXY_UPSTREAM_IDLE_TIMEOUT", 15.0),
             warnings=tuple(reader.warnings),
         )
 

@@ -23,6 +23,7 @@ from signproxy.errors import (
     UpstreamTimeout,
     UpstreamUnreachable,
 )
+from signproxy.pool import FreshConnector
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -82,6 +83,7 @@ class Upstream:
         connect_timeout: float,
         request_timeout: float,
         max_response_bytes: int,
+        idle_timeout: float = 15.0,
     ) -> None:
         """Remember the settings; the session is made by :meth:`start` inside the event loop."""
         self._base = base_url
@@ -89,6 +91,7 @@ class Upstream:
             total=request_timeout, connect=connect_timeout, sock_connect=connect_timeout
         )
         self._max_bytes = max_response_bytes
+        self._idle_timeout = idle_timeout
         self._session: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
@@ -97,7 +100,9 @@ class Upstream:
             timeout=self._timeout,
             # Never keep OKX's cookies: they would be shared across every bot behind the proxy.
             cookie_jar=aiohttp.DummyCookieJar(),
-            connector=aiohttp.TCPConnector(limit=256, ttl_dns_cache=300),
+            connector=FreshConnector(
+                limit=256, ttl_dns_cache=300, keepalive_timeout=self._idle_timeout
+            ),
             skip_auto_headers=("User-Agent",),
         )
 
