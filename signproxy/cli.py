@@ -24,6 +24,8 @@ from signproxy.config import CREDENTIAL_VARIABLES, FILE_SUFFIX, Settings, merge_
 from signproxy.emulator import EmulatedKey, create_emulator_app
 from signproxy.errors import ConfigError
 from signproxy.logs import Redactor, configure
+from signproxy.speed import loop_name, run
+from signproxy.workers import run_workers
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -97,7 +99,9 @@ def _run_serve(env: Mapping[str, str], args: argparse.Namespace, redactor: Redac
     if not args.emulator:
         settings = Settings.from_env(env, host=args.host, port=args.port)
         redactor.set_secrets(settings.sensitive_values())
-        asyncio.run(_serve(settings, log))
+        if settings.workers > 1:
+            return run_workers(settings.workers, lambda: run(_serve(settings, log)))
+        run(_serve(settings, log))
         return 0
     # Throwaway credentials made fresh for this run: nothing real is ever used in this mode.
     key = EmulatedKey(
@@ -112,7 +116,7 @@ def _run_serve(env: Mapping[str, str], args: argparse.Namespace, redactor: Redac
         not in (*CREDENTIAL_VARIABLES, "OKX_DEMO", "SIGNPROXY_UPSTREAM")
     }
     redactor.set_secrets((key.api_key, key.secret, key.passphrase))
-    asyncio.run(_serve_with_emulator(cleaned, args, key, log))
+    run(_serve_with_emulator(cleaned, args, key, log))
     return 0
 
 
@@ -149,7 +153,10 @@ async def _serve(
         log.warning("signproxy.config_warning", problem=warning)
     runner = web.AppRunner(create_app(settings), access_log=None, shutdown_timeout=10.0)
     await runner.setup()
-    site = web.TCPSite(runner, settings.host, settings.port)
+    # Several workers share the port; the kernel spreads connections across them.
+    site = web.TCPSite(
+        runner, settings.host, settings.port, reuse_port=settings.workers > 1 or None
+    )
     await site.start()
     host, port = runner.addresses[0][:2]
     log.info(
@@ -160,6 +167,8 @@ async def _serve(
         body_mode=settings.body_mode,
         emulator=emulator,
         version=__version__,
+        event_loop=loop_name(),
+        pid=os.getpid(),
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

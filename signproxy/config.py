@@ -90,6 +90,7 @@ class Settings:
     log_level: str = "info"
     log_format: LogFormat = "auto"
     upstream_idle_timeout: float = 15.0
+    workers: int = 1
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
     @classmethod
@@ -133,6 +134,7 @@ class Settings:
                 "LogFormat", reader.choice("SIGNPROXY_LOG_FORMAT", ("auto", "json", "console"))
             ),
             upstream_idle_timeout=reader.seconds("SIGNPROXY_UPSTREAM_IDLE_TIMEOUT", 15.0),
+            workers=reader.integer("SIGNPROXY_WORKERS", 1, 1, 64),
             warnings=tuple(reader.warnings),
         )
 

@@ -51,7 +51,8 @@ class Closing(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
 
     def connection_made(self, transport):
-        """Start the idle timer."""
+        """Count the connection and start the idle timer."""
+        self.received[b"<new connection>"] += 1
         self.transport = transport
         self._arm()
 
@@ -92,7 +93,10 @@ class Closing(asyncio.Protocol):
 
 @pytest.fixture
 async def closing_upstream() -> AsyncIterator[Callable[..., object]]:
-    """Start Closing servers on 127.0.0.1; returns (base URL, Counter of bodies received)."""
+    """Start Closing servers on 127.0.0.1; returns (base URL, Counter of bodies received).
+
+    The Counter also counts connections, under the key ``b"<new connection>"``.
+    """
     servers: list[asyncio.Server] = []
 
     async def start(**options: object) -> tuple[str, collections.Counter[bytes]]:
@@ -139,6 +143,7 @@ async def test_upstream_retiring_connections_after_few_requests_fails_no_post(
     proxy = await make_proxy(upstream=url)
     statuses, bodies = await _orders(proxy, clients=16, per_client=100, pause=(0, 0))
     assert statuses == {200: 1600}
+    del received[b"<new connection>"]
     assert received == collections.Counter(bodies)  # each order reached the upstream once
 
 
@@ -146,11 +151,25 @@ async def test_idle_connections_are_dropped_before_the_upstream_closes_them(
     make_proxy: MakeProxy, closing_upstream
 ):
     """With SIGNPROXY_UPSTREAM_IDLE_TIMEOUT below the upstream's idle timeout, no POST fails."""
-    url, received = await closing_upstream(idle=0.05)
-    proxy = await make_proxy(upstream=url, SIGNPROXY_UPSTREAM_IDLE_TIMEOUT="0.03")
-    statuses, bodies = await _orders(proxy, clients=8, per_client=40, pause=(0.01, 0.09))
-    assert statuses == {200: 320}
+    url, received = await closing_upstream(idle=0.2)
+    proxy = await make_proxy(upstream=url, SIGNPROXY_UPSTREAM_IDLE_TIMEOUT="0.05")
+    statuses, bodies = await _orders(proxy, clients=8, per_client=25, pause=(0.005, 0.12))
+    assert statuses == {200: 200}
+    del received[b"<new connection>"]
     assert received == collections.Counter(bodies)
+
+
+@pytest.mark.parametrize(("idle_setting", "connections"), [("0.05", 2), ("15", 1)])
+async def test_pool_reuses_a_connection_only_within_the_idle_timeout(
+    make_proxy: MakeProxy, closing_upstream, idle_setting, connections
+):
+    """A pooled connection idle longer than SIGNPROXY_UPSTREAM_IDLE_TIMEOUT is not reused."""
+    url, received = await closing_upstream()
+    proxy = await make_proxy(upstream=url, SIGNPROXY_UPSTREAM_IDLE_TIMEOUT=idle_setting)
+    assert (await proxy.post("/api/v5/trade/order", '{"clOrdId":"a"}')).status == 200
+    await asyncio.sleep(0.15)
+    assert (await proxy.post("/api/v5/trade/order", '{"clOrdId":"b"}')).status == 200
+    assert received[b"<new connection>"] == connections
 
 
 async def test_post_that_reached_the_upstream_is_not_resent(
@@ -163,7 +182,7 @@ async def test_post_that_reached_the_upstream_is_not_resent(
     assert reply.status == 502
     assert reply.headers["X-Signproxy-Error"] == "SPX301"
     assert "outcome is unknown" in reply.json()["msg"]
-    assert received == {b'{"clOrdId":"once","sz":"1"}': 1}
+    assert received == {b"<new connection>": 1, b'{"clOrdId":"once","sz":"1"}': 1}
 
 
 async def test_peer_has_spoken_sees_a_close_the_event_loop_has_not_read():
