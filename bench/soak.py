@@ -57,7 +57,7 @@ def proc_stats(pid: int) -> tuple[int, int]:
 def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     """Start ``python -m signproxy ARGS`` with its log going to a file."""
     with log.open("wb") as out:
-        return subprocess.Popen(  # noqa: S603 - our own CLI
+        return subprocess.Popen(
             [sys.executable, "-m", "signproxy", *args], env=env, stdout=out, stderr=out
         )
 

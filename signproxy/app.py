@@ -44,6 +44,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         request_timeout=settings.request_timeout,
         max_response_bytes=settings.max_response_bytes,
         get_retries=settings.get_retries,
+        idle_timeout=settings.upstream_idle_timeout,
     )
     ops = Operations(settings, upstream)
     guard = make_guard(settings.access, token_exempt_paths=frozenset({HEALTH_PATH}))

@@ -26,6 +26,8 @@ from signproxy.errors import ConfigError
 from signproxy.healthcheck import check, health_url
 from signproxy.logs import Redactor, configure
 from signproxy.shutdown import HANDLER_FINISH_S, graceful_stop
+from signproxy.speed import loop_name, run
+from signproxy.workers import run_workers
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -109,7 +111,9 @@ def _run_serve(env: Mapping[str, str], args: argparse.Namespace, redactor: Redac
     if not args.emulator:
         settings = Settings.from_env(env, host=args.host, port=args.port)
         redactor.set_secrets(settings.sensitive_values())
-        asyncio.run(_serve(settings, log))
+        if settings.workers > 1:
+            return run_workers(settings.workers, lambda: run(_serve(settings, log)))
+        run(_serve(settings, log))
         return 0
     # Throwaway credentials made fresh for this run: nothing real is ever used in this mode.
     key = EmulatedKey(
@@ -124,7 +128,7 @@ def _run_serve(env: Mapping[str, str], args: argparse.Namespace, redactor: Redac
         not in (*CREDENTIAL_VARIABLES, "OKX_DEMO", "SIGNPROXY_UPSTREAM")
     }
     redactor.set_secrets((key.api_key, key.secret, key.passphrase))
-    asyncio.run(_serve_with_emulator(cleaned, args, key, log, redactor))
+    run(_serve_with_emulator(cleaned, args, key, log, redactor))
     return 0
 
 
@@ -170,7 +174,10 @@ async def _serve(
     app = create_app(settings)
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=HANDLER_FINISH_S)
     await runner.setup()
-    site = web.TCPSite(runner, settings.host, settings.port)
+    # Several workers share the port; the kernel spreads connections across them.
+    site = web.TCPSite(
+        runner, settings.host, settings.port, reuse_port=settings.workers > 1 or None
+    )
     await site.start()
     host, port = runner.addresses[0][:2]
     log.info(
@@ -181,6 +188,8 @@ async def _serve(
         body_mode=settings.body_mode,
         emulator=emulator,
         version=__version__,
+        event_loop=loop_name(),
+        pid=os.getpid(),
     )
     await stop.wait()
     await graceful_stop(runner, app[INFLIGHT], settings.shutdown_grace, log)

@@ -101,6 +101,8 @@ class Settings:
     exptime_ms: int | None = None
     get_retries: int = 2
     shutdown_grace: float = 8.0
+    upstream_idle_timeout: float = 15.0
+    workers: int = 1
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
     @classmethod
@@ -161,6 +163,8 @@ class Settings:
             exptime_ms=reader.optional_integer("SIGNPROXY_EXPTIME_MS", 100, 600_000),
             get_retries=reader.integer("SIGNPROXY_GET_RETRIES", 2, 0, 5),
             shutdown_grace=reader.seconds("SIGNPROXY_SHUTDOWN_GRACE", 8.0),
+            upstream_idle_timeout=reader.seconds("SIGNPROXY_UPSTREAM_IDLE_TIMEOUT", 15.0),
+            workers=reader.integer("SIGNPROXY_WORKERS", 1, 1, 64),
             warnings=tuple(reader.warnings),
         )
 

@@ -26,6 +26,7 @@ from signproxy.errors import (
     UpstreamTimeout,
     UpstreamUnreachable,
 )
+from signproxy.pool import FreshConnector
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -81,7 +82,7 @@ def relayable_headers(headers: CIMultiDictProxy[str]) -> CIMultiDict[str]:
 class Upstream:
     """Sends signed requests to the configured OKX base URL over one pooled session."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - one keyword-only argument per setting
         self,
         base_url: str,
         *,
@@ -89,6 +90,7 @@ class Upstream:
         request_timeout: float,
         max_response_bytes: int,
         get_retries: int = 0,
+        idle_timeout: float = 15.0,
     ) -> None:
         """Remember the settings; the session is made by :meth:`start` inside the event loop."""
         self._base = base_url
@@ -98,6 +100,7 @@ class Upstream:
         self._max_bytes = max_response_bytes
         self._get_retries = get_retries
         self._log = structlog.get_logger("signproxy")
+        self._idle_timeout = idle_timeout
         self._session: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
@@ -106,7 +109,9 @@ class Upstream:
             timeout=self._timeout,
             # Never keep OKX's cookies: they would be shared across every bot behind the proxy.
             cookie_jar=aiohttp.DummyCookieJar(),
-            connector=aiohttp.TCPConnector(limit=256, ttl_dns_cache=300),
+            connector=FreshConnector(
+                limit=256, ttl_dns_cache=300, keepalive_timeout=self._idle_timeout
+            ),
             skip_auto_headers=("User-Agent",),
         )
 

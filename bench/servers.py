@@ -1,0 +1,201 @@
+"""The benchmark's servers: nginx (upstream, reverse proxy, TLS upstream) or Python stand-ins.
+
+Every server listens on 127.0.0.1 and is a subprocess that :class:`Processes` stops at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ORDER_PATH = "/api/v5/trade/order"
+ORDER_BODY = (
+    '{"instId":"BTC-USDT","tdMode":"cash","clOrdId":"bench1","side":"buy",'
+    '"ordType":"limit","px":"30000","sz":"0.01"}'
+)
+# What OKX answers to a placed order (shape from its docs), fixed so the upstream costs nothing.
+ORDER_ANSWER = (
+    '{"code":"0","msg":"","data":[{"clOrdId":"bench1","ordId":"612000000000000000","tag":"",'
+    '"ts":"1695190491421","sCode":"0","sMsg":"Order placed"}],'
+    '"inTime":"1695190491421339","outTime":"1695190491423240"}'
+)
+# Obviously fake credentials: nginx and the stand-in do not check them; the emulator run does.
+FAKE_ENV = {
+    "OKX_API_KEY": "bench-fake-key-0001",
+    "OKX_API_SECRET": "BENCH0FAKE0SECRET0NOT0REAL00001",
+    "OKX_API_PASSPHRASE": "bench-fake-pass-01",
+}
+
+
+def free_port() -> int:
+    """A port that was free on 127.0.0.1 a moment ago."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
+    """Wait until something accepts connections on ``port``, or fail if ``proc`` died."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            msg = f"{proc.args!r} exited with {proc.returncode}"
+            raise RuntimeError(msg)
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+        except OSError:
+            time.sleep(0.05)
+        else:
+            return
+    msg = f"nothing listens on 127.0.0.1:{port} after {timeout} s"
+    raise RuntimeError(msg)
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process (and its children: the workers), in MB."""
+    total_kb = 0
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        pids += [int(child) for child in children.read_text().split()]
+    for one in pids:
+        for line in Path(f"/proc/{one}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total_kb += int(line.split()[1])
+    return total_kb / 1024
+
+
+class Processes:
+    """Starts subprocesses and stops every one of them on exit."""
+
+    def __init__(self, workdir: Path) -> None:
+        """Keep logs and configuration under ``workdir``."""
+        self.workdir = workdir
+        self._procs: list[subprocess.Popen[bytes]] = []
+
+    def start(
+        self, name: str, argv: list[str], port: int, env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
+        """Start ``argv`` with its output in ``<workdir>/<name>.log``; wait for ``port``."""
+        log = (self.workdir / f"{name}.log").open("wb")
+        proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env)
+        self._procs.append(proc)
+        wait_for_port(port, proc)
+        return proc
+
+    def stop(self, proc: subprocess.Popen[bytes]) -> None:
+        """Stop one process (SIGTERM, then SIGKILL after 10 s)."""
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if proc in self._procs:
+            self._procs.remove(proc)
+
+    def close(self) -> None:
+        """Stop everything still running."""
+        for proc in reversed(self._procs[:]):
+            self.stop(proc)
+
+
+def nginx_available() -> bool:
+    """Whether Debian's nginx is installed."""
+    return shutil.which("nginx") is not None
+
+
+def _nginx_conf(workdir: Path, name: str, servers: str) -> Path:
+    tmp = workdir / f"{name}-tmp"
+    tmp.mkdir(exist_ok=True)
+    temp_paths = "".join(
+        f"    {kind}_temp_path {tmp}/{kind};\n"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    user = "user root;\n" if os.geteuid() == 0 else ""
+    conf = workdir / f"{name}.conf"
+    conf.write_text(
+        f"{user}worker_processes 1;\ndaemon off;\npid {workdir}/{name}.pid;\n"
+        f"error_log {workdir}/{name}.error.log warn;\n"
+        "events { worker_connections 4096; }\n"
+        "http {\n    access_log off;\n    keepalive_requests 1000000;\n"
+        f"{temp_paths}{servers}}}\n"
+    )
+    return conf
+
+
+def start_nginx_upstream(
+    procs: Processes, port: int, tls_port: int | None = None, cert_dir: Path | None = None
+) -> None:
+    """Start nginx answering every request with the fixed order answer (plus a TLS listener)."""
+    answer = ORDER_ANSWER.replace("'", "\\'")
+    location = f"        location / {{ default_type application/json; return 200 '{answer}'; }}\n"
+    servers = f"    server {{\n        listen 127.0.0.1:{port};\n{location}    }}\n"
+    if tls_port is not None and cert_dir is not None:
+        servers += (
+            f"    server {{\n        listen 127.0.0.1:{tls_port} ssl;\n"
+            f"        ssl_certificate {cert_dir}/server.pem;\n"
+            f"        ssl_certificate_key {cert_dir}/server.key;\n{location}    }}\n"
+        )
+    conf = _nginx_conf(procs.workdir, "nginx-upstream", servers)
+    procs.start("nginx-upstream", ["nginx", "-e", "stderr", "-c", str(conf)], port)
+
+
+def start_nginx_proxy(procs: Processes, port: int, upstream_port: int) -> None:
+    """Start nginx as a plain reverse proxy with upstream keep-alive: the floor for one hop."""
+    servers = (
+        f"    upstream okx {{ server 127.0.0.1:{upstream_port}; keepalive 64; }}\n"
+        f"    server {{\n        listen 127.0.0.1:{port};\n"
+        "        location / {\n            proxy_pass http://okx;\n"
+        "            proxy_http_version 1.1;\n"
+        '            proxy_set_header Connection "";\n        }\n    }\n'
+    )
+    conf = _nginx_conf(procs.workdir, "nginx-proxy", servers)
+    procs.start("nginx-proxy", ["nginx", "-e", "stderr", "-c", str(conf)], port)
+
+
+def start_python_upstream(
+    procs: Processes, port: int, tls_port: int | None = None, cert_dir: Path | None = None
+) -> None:
+    """The Python stand-in for nginx: the same fixed answer from a bare asyncio server."""
+    argv = [sys.executable, str(HERE / "fake_upstream.py"), str(port)]
+    if tls_port is not None and cert_dir is not None:
+        argv += [str(tls_port), str(cert_dir)]
+    procs.start("python-upstream", argv, port)
+    if tls_port is not None:
+        wait_for_port(tls_port, procs._procs[-1])  # noqa: SLF001 - the one just started
+
+
+def start_signproxy(
+    procs: Processes,
+    port: int,
+    upstream: str,
+    *,
+    name: str = "signproxy",
+    extra_env: dict[str, str] | None = None,
+) -> subprocess.Popen[bytes]:
+    """Start signproxy as its users run it, logging its JSON lines to a file."""
+    env = {
+        **os.environ,
+        **FAKE_ENV,
+        "SIGNPROXY_UPSTREAM": upstream,
+        "SIGNPROXY_LOG_FORMAT": "json",
+        **(extra_env or {}),
+    }
+    argv = [sys.executable, "-m", "signproxy", "serve", "--port", str(port)]
+    return procs.start(name, argv, port, env)
+
+
+def start_emulator(procs: Processes, port: int) -> None:
+    """The bundled OKX emulator, accepting the fake credentials and verifying every signature."""
+    env = {**os.environ, **FAKE_ENV, "SIGNPROXY_LOG_FORMAT": "json"}
+    argv = [sys.executable, "-m", "signproxy", "emulator", "--port", str(port)]
+    procs.start("emulator", argv, port, env)

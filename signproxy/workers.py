@@ -1,0 +1,63 @@
+"""Several proxy processes on one port (``SIGNPROXY_WORKERS``), for throughput beyond one core.
+
+The parent forks N workers and serves nothing itself. Each worker is a complete, independent
+proxy: its own event loop, upstream connection pool, clock and logs, listening on the same
+address with ``SO_REUSEPORT`` so the kernel spreads incoming connections across them. The parent
+passes SIGINT/SIGTERM on to every worker and waits for them; if one worker exits, it stops the
+others and exits too (no respawning: a supervisor such as systemd or Docker restarts the whole).
+
+One worker (the default) is one process, exactly as without this module. Use more only when the
+proxy needs more than one core: every worker holds its own pooled connections to OKX.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+
+def run_workers(count: int, serve: Callable[[], None]) -> int:
+    """Fork ``count`` processes that each call ``serve()``; return the exit status for main.
+
+    ``serve`` runs the proxy until SIGTERM/SIGINT and returns; it must set up its own event loop
+    (nothing asynchronous may exist before the fork).
+    """
+    children: set[int] = set()
+    for _ in range(count):
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - runs in the child, which leaves with os._exit
+            status = 1
+            try:
+                serve()
+                status = 0
+            finally:
+                os._exit(status)
+        children.add(pid)
+
+    def forward(signum: int, _frame: object) -> None:
+        for child in children:
+            _signal(child, signum)
+
+    signal.signal(signal.SIGINT, forward)
+    signal.signal(signal.SIGTERM, forward)
+    status = 0
+    while children:
+        pid, wait_status = os.wait()
+        children.discard(pid)
+        code = os.waitstatus_to_exitcode(wait_status)
+        # The first worker to leave takes the others with it: a proxy running with fewer
+        # workers than configured would be a silent surprise.
+        for child in children:
+            _signal(child, signal.SIGTERM)
+        status = status or max(code, 0)
+    return status
+
+
+def _signal(pid: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError):  # it has just exited
+        os.kill(pid, signum)

@@ -1,0 +1,102 @@
+"""SIGNPROXY_WORKERS: several real proxy processes on one port, stopped together by SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import aiohttp
+import pytest
+from conftest import LIVE_KEY, env_for
+
+from signproxy.config import Settings
+from signproxy.errors import ConfigError
+from signproxy.speed import loop_name
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def _wait_for_listeners(out_path, count: int, proc: subprocess.Popen) -> list[dict]:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, out_path.read_text()
+        events = [json.loads(line) for line in out_path.read_text().splitlines() if line]
+        listening = [event for event in events if event["event"] == "signproxy.listening"]
+        if len(listening) >= count:
+            return listening
+        await asyncio.sleep(0.05)
+    pytest.fail("the workers did not start in 20 s")
+
+
+async def test_two_workers_share_the_port_and_stop_together(emulator_url, emulator, tmp_path):
+    """Two workers listen on one port, both sign correctly, and SIGTERM stops every process."""
+    port = _free_port()
+    out = tmp_path / "proxy.log"
+    env = {
+        **os.environ,
+        **env_for(LIVE_KEY, emulator_url),
+        "SIGNPROXY_WORKERS": "2",
+        "SIGNPROXY_LOG_FORMAT": "json",
+    }
+    argv = [sys.executable, "-m", "signproxy", "serve", "--port", str(port)]
+    with out.open("wb") as sink:
+        # Popen returns at once; the output goes to a file read while the test awaits.
+        proc = subprocess.Popen(argv, env=env, stdout=sink, stderr=subprocess.STDOUT)  # noqa: ASYNC220
+    try:
+        listening = await _wait_for_listeners(out, 2, proc)
+        pids = {event["pid"] for event in listening}
+        assert len(pids) == 2
+        assert proc.pid not in pids
+        assert {event["event_loop"] for event in listening} == {loop_name()}
+        # A new connection per request lets the kernel hand requests to either worker.
+        connector = aiohttp.TCPConnector(force_close=True)
+        async with aiohttp.ClientSession(connector=connector) as session:
+            for _ in range(40):
+                async with session.get(
+                    f"http://127.0.0.1:{port}/api/v5/account/balance?ccy=BTC"
+                ) as reply:
+                    assert reply.status == 200
+                    assert (await reply.json())["code"] == "0"
+        served = [
+            json.loads(line)
+            for line in out.read_text().splitlines()
+            if '"signproxy.request"' in line
+        ]
+        assert len(served) == 40
+        assert len(emulator.received) == 40
+        proc.send_signal(signal.SIGTERM)
+        assert await asyncio.to_thread(proc.wait, 15) == 0
+        for pid in pids:
+            with pytest.raises(ProcessLookupError):
+                os.kill(pid, 0)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_workers_setting_is_checked():
+    """SIGNPROXY_WORKERS defaults to 1 and must be a whole number from 1 to 64."""
+    base = {"OKX_API_KEY": "k", "OKX_API_SECRET": "s", "OKX_API_PASSPHRASE": "p"}
+    assert Settings.from_env(base).workers == 1
+    assert Settings.from_env({**base, "SIGNPROXY_WORKERS": "3"}).workers == 3
+    for bad in ("0", "65", "two"):
+        with pytest.raises(ConfigError, match="SIGNPROXY_WORKERS"):
+            Settings.from_env({**base, "SIGNPROXY_WORKERS": bad})
+
+
+def test_event_loop_is_uvloop_when_installed():
+    """The proxy runs on uvloop whenever uvloop is importable, else on asyncio's loop."""
+    expected = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+    assert loop_name() == expected
