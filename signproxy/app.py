@@ -11,6 +11,7 @@ from signproxy.config import Settings
 from signproxy.guard import make_guard
 from signproxy.handler import ProxyHandler
 from signproxy.middleware import make_middleware
+from signproxy.selection import Selector
 from signproxy.upstream import Upstream
 
 if TYPE_CHECKING:
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
 
 SETTINGS = web.AppKey("signproxy.settings", Settings)
 UPSTREAM = web.AppKey("signproxy.upstream", Upstream)
+SELECTOR = web.AppKey("signproxy.selector", Selector)
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
@@ -36,7 +38,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app[SETTINGS] = settings
     app[UPSTREAM] = upstream
     app.cleanup_ctx.append(_upstream_session)
-    handler = ProxyHandler(settings, upstream, clock or SystemClock())
+    app[SELECTOR] = Selector(settings.accounts)  # swapped by a reload (SIGHUP)
+    handler = ProxyHandler(settings, upstream, clock or SystemClock(), app[SELECTOR])
     app.router.add_route("*", "/{tail:.*}", handler.handle)
     return app
 

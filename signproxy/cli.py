@@ -1,4 +1,4 @@
-"""Command line: ``signproxy serve`` and ``signproxy emulator``.
+"""Command line: ``signproxy serve``, ``signproxy check`` and ``signproxy emulator``.
 
 The only module that reads the process environment and ``.env`` files.
 """
@@ -19,16 +19,24 @@ from aiohttp import web
 from dotenv import dotenv_values
 
 from signproxy import __version__
-from signproxy.app import create_app
+from signproxy.account_env import (
+    ACCOUNT_PREFIX,
+    ACCOUNTS_VARIABLE,
+    ALLOW_CUSTOM_UPSTREAM_VARIABLE,
+)
+from signproxy.app import SELECTOR, create_app
+from signproxy.check import check_accounts, describe
 from signproxy.config import CREDENTIAL_VARIABLES, FILE_SUFFIX, Settings, merge_sources
 from signproxy.emulator import EmulatedKey, create_emulator_app
 from signproxy.errors import ConfigError
 from signproxy.logs import Redactor, configure
+from signproxy.reload import Reloader, reloading
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
 EXIT_CONFIG = 2
+EXIT_CHECK_FAILED = 1
 DEFAULT_EMULATOR_PORT = 8788
 
 
@@ -45,6 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         if args.command == "emulator":
             return _run_emulator(env, args.host, args.port)
+        if args.command == "check":
+            return _run_check(env)
         return _run_serve(env, args, redactor)
     except ConfigError as exc:
         configure(redactor=redactor)
@@ -71,6 +81,12 @@ def _parser() -> argparse.ArgumentParser:
         help="run in front of the bundled OKX emulator with throwaway keys (no OKX account needed;"
         " OKX_* credentials are ignored)",
     )
+    check = commands.add_parser(
+        "check",
+        help="show each account's configuration (key: last 4 characters) and confirm OKX"
+        " accepts it with a read-only call; exit 0 only if every account is accepted",
+    )
+    check.add_argument("--env-file", type=Path, help="settings file (default: ./.env if present)")
     emulator = commands.add_parser(
         "emulator", help="run only the OKX emulator, accepting the OKX_* credentials"
     )
@@ -97,7 +113,12 @@ def _run_serve(env: Mapping[str, str], args: argparse.Namespace, redactor: Redac
     if not args.emulator:
         settings = Settings.from_env(env, host=args.host, port=args.port)
         redactor.set_secrets(settings.sensitive_values())
-        asyncio.run(_serve(settings, log))
+        env_file = args.env_file or (Path(".env") if Path(".env").is_file() else None)
+
+        def read_env() -> dict[str, str]:
+            return _environment(args.env_file)
+
+        asyncio.run(_serve(settings, log, reload=(read_env, env_file, redactor)))
         return 0
     # Throwaway credentials made fresh for this run: nothing real is ever used in this mode.
     key = EmulatedKey(
@@ -109,7 +130,8 @@ def _run_serve(env: Mapping[str, str], args: argparse.Namespace, redactor: Redac
         name: value
         for name, value in env.items()
         if name.removesuffix(FILE_SUFFIX)
-        not in (*CREDENTIAL_VARIABLES, "OKX_DEMO", "SIGNPROXY_UPSTREAM")
+        not in (*CREDENTIAL_VARIABLES, "OKX_DEMO", "SIGNPROXY_UPSTREAM", ACCOUNTS_VARIABLE)
+        and not name.startswith(ACCOUNT_PREFIX)
     }
     redactor.set_secrets((key.api_key, key.secret, key.passphrase))
     asyncio.run(_serve_with_emulator(cleaned, args, key, log, redactor))
@@ -135,6 +157,7 @@ async def _serve_with_emulator(
         "OKX_API_SECRET": key.secret,
         "OKX_API_PASSPHRASE": key.passphrase,
         "SIGNPROXY_UPSTREAM": upstream,
+        ALLOW_CUSTOM_UPSTREAM_VARIABLE: "1",  # the local emulator is not one of OKX's hosts
     }
     settings = Settings.from_env(env, host=args.host, port=args.port)
     redactor.set_secrets(settings.sensitive_values())
@@ -145,11 +168,20 @@ async def _serve_with_emulator(
 
 
 async def _serve(
-    settings: Settings, log: structlog.typing.FilteringBoundLogger, *, emulator: bool = False
+    settings: Settings,
+    log: structlog.typing.FilteringBoundLogger,
+    *,
+    emulator: bool = False,
+    reload: tuple[Callable[[], dict[str, str]], Path | None, Redactor] | None = None,
 ) -> None:
     for warning in settings.warnings:
         log.warning("signproxy.config_warning", problem=warning)
-    runner = web.AppRunner(create_app(settings), access_log=None, shutdown_timeout=10.0)
+    app = create_app(settings)
+    if reload is not None:
+        read_env, env_file, redactor = reload
+        reloader = Reloader(read_env, settings, app[SELECTOR], redactor, env_file)
+        app.cleanup_ctx.append(reloading(reloader, settings.watch_interval))
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=10.0)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)
     await site.start()
@@ -159,10 +191,16 @@ async def _serve(
         url=f"http://{host}:{port}",
         upstream=settings.upstream,
         demo=settings.credentials.demo,
+        accounts=list(settings.accounts.names),
         body_mode=settings.body_mode,
         emulator=emulator,
         version=__version__,
     )
+    for account in settings.accounts:  # allowed by SIGNPROXY_ALLOW_CUSTOM_UPSTREAM; said out loud
+        if not account.official:
+            log.warning(
+                "signproxy.custom_upstream", account=account.name, upstream=account.upstream
+            )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -173,19 +211,35 @@ async def _serve(
     log.info("signproxy.stopped")
 
 
+def _run_check(env: Mapping[str, str]) -> int:
+    settings = Settings.from_env(env)
+    for warning in settings.warnings:
+        print(f"warning: {warning}")  # noqa: T201
+    verdicts = asyncio.run(check_accounts(settings))
+    for verdict in verdicts:
+        print(describe(verdict.account))  # noqa: T201
+        print(f"  {'OK' if verdict.accepted else 'FAILED'}: {verdict.detail}")  # noqa: T201
+    accepted = sum(verdict.accepted for verdict in verdicts)
+    print(f"{accepted} of {len(verdicts)} account(s) accepted")  # noqa: T201
+    return 0 if accepted == len(verdicts) else EXIT_CHECK_FAILED
+
+
 def _run_emulator(env: Mapping[str, str], host: str, port: int) -> int:
     # Read for the credentials only; the emulator listens on --host, not SIGNPROXY_HOST.
     reader = Settings.from_env(
-        {**env, "SIGNPROXY_UPSTREAM": "https://www.okx.com"}, host="127.0.0.1"
+        {**env, "SIGNPROXY_UPSTREAM": "https://www.okx.com", ALLOW_CUSTOM_UPSTREAM_VARIABLE: "1"},
+        host="127.0.0.1",
     )
-    creds = reader.credentials
-    key = EmulatedKey(
-        creds.api_key.reveal(), creds.secret.reveal(), creds.passphrase.reveal(), creds.demo
-    )
+    keys = [
+        EmulatedKey(
+            creds.api_key.reveal(), creds.secret.reveal(), creds.passphrase.reveal(), creds.demo
+        )
+        for creds in (account.credentials for account in reader.accounts)
+    ]
     log = structlog.get_logger("signproxy")
 
     async def run() -> None:
-        runner = web.AppRunner(create_emulator_app([key]), access_log=None)
+        runner = web.AppRunner(create_emulator_app(keys), access_log=None)
         await runner.setup()
         await web.TCPSite(runner, host, port).start()
         bound_host, bound_port = runner.addresses[0][:2]

@@ -108,12 +108,19 @@ class Upstream:
             self._session = None
 
     async def send(
-        self, method: str, target: str, headers: Mapping[str, str], body: bytes
+        self,
+        method: str,
+        target: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        *,
+        base_url: str | None = None,
     ) -> UpstreamResponse:
         """Send one request exactly as given and read the whole answer (up to the limit).
 
         ``target`` is sent byte for byte: the URL is marked as already encoded so the client
         does not re-quote it (re-quoting after signing is the classic cause of 50113).
+        ``base_url`` is the account's REST host; the one session serves every host.
 
         Raises:
             UpstreamError: one of its subclasses, saying whether the outcome is unknown.
@@ -121,7 +128,7 @@ class Upstream:
         if self._session is None:
             msg = "Upstream.start() was not awaited"
             raise RuntimeError(msg)
-        url = URL(self._base + target, encoded=True)
+        url = URL((base_url or self._base) + target, encoded=True)
         may_have_sent = method != "GET"
         started = time.perf_counter()
         try:

@@ -53,6 +53,8 @@ def env_for(key: EmulatedKey, upstream: str, **extra: str) -> dict[str, str]:
         "OKX_API_PASSPHRASE": key.passphrase,
         "OKX_DEMO": "1" if key.demo else "0",
         "SIGNPROXY_UPSTREAM": upstream,
+        # The emulator is not one of OKX's hosts: signing for it needs the explicit override.
+        "SIGNPROXY_ALLOW_CUSTOM_UPSTREAM": "1",
         **extra,
     }
 
