@@ -49,6 +49,7 @@ class AccountUnknown(RequestRejected):
 class AccountForbidden(RequestRejected):
     """The client token is bound to other accounts than the one named."""
 
+    status = 403
     code = "SPX601"
 
 

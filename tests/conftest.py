@@ -59,6 +59,17 @@ def env_for(key: EmulatedKey, upstream: str, **extra: str) -> dict[str, str]:
     }
 
 
+def account_env(name: str, key: EmulatedKey) -> dict[str, str]:
+    """The variables of the named account ``name`` holding ``key`` (OKX_ACCOUNT_<NAME>_*)."""
+    prefix = f"OKX_ACCOUNT_{name.upper().replace('-', '_')}_"
+    return {
+        prefix + "API_KEY": key.api_key,
+        prefix + "API_SECRET": key.secret,
+        prefix + "API_PASSPHRASE": key.passphrase,
+        prefix + "DEMO": "1" if key.demo else "0",
+    }
+
+
 @dataclass(frozen=True)
 class Reply:
     """A response as the client saw it."""
@@ -163,6 +174,22 @@ async def make_proxy(
         ) -> Harness:
             settings = Settings.from_env(env_for(key, upstream or emulator_url, **env))
             server = await aiohttp_server(create_app(settings, clock=clock))
+            return Harness(emulator, server, session)
+
+        yield make
+
+
+@pytest.fixture
+async def proxy_from_env(
+    aiohttp_server: Callable[..., Awaitable[TestServer]],
+    emulator: EmulatorState,
+    log_output: io.StringIO,  # noqa: ARG001 - logging must be configured before the app is built
+) -> AsyncIterator[Callable[[dict[str, str]], Awaitable[Harness]]]:
+    """Build proxies from exactly the given variables (e.g. several accounts, no OKX_API_*)."""
+    async with aiohttp.ClientSession() as session:
+
+        async def make(env: dict[str, str]) -> Harness:
+            server = await aiohttp_server(create_app(Settings.from_env(env)))
             return Harness(emulator, server, session)
 
         yield make
