@@ -162,7 +162,8 @@ async def _serve_with_emulator(
     settings = Settings.from_env(env, host=args.host, port=args.port)
     redactor.set_secrets(settings.sensitive_values())
     try:
-        await _serve(settings, log, emulator=True)
+        # SIGHUP re-validates the same throwaway settings (a no-op) rather than ending the process.
+        await _serve(settings, log, emulator=True, reload=(lambda: env, None, redactor))
     finally:
         await emulator.cleanup()
 

@@ -6,7 +6,7 @@ import socket
 from pathlib import Path
 
 from conftest import DEMO_KEY, LIVE_KEY, account_env, env_for
-from test_cli import clean_env, run
+from test_cli import clean_env, run, running
 
 from signproxy.emulator import EmulatorState
 
@@ -98,3 +98,21 @@ async def test_check_configuration_error_exits_2(tmp_path: Path):
     assert "SIGNPROXY_UPSTREAM" in output
     assert "SIGNPROXY_ALLOW_CUSTOM_UPSTREAM=1" in output
     assert_no_secret(output)
+
+
+async def test_check_against_the_standalone_emulator(tmp_path: Path):
+    """`signproxy emulator` accepts every configured account's key, as `check` confirms."""
+    values = {
+        **env_for(LIVE_KEY, "https://www.okx.com"),
+        **account_env("paper-bot", DEMO_KEY),
+        "SIGNPROXY_ACCOUNTS": "paper-bot",
+    }
+    async with running("emulator", "--port", "0", env=clean_env(**values), cwd=tmp_path) as (
+        url,
+        _,
+    ):
+        values["SIGNPROXY_UPSTREAM"] = url
+        path = env_file(tmp_path, values)
+        status, output = await run("check", "--env-file", path, env=clean_env())
+    assert status == 0, output
+    assert "2 of 2 account(s) accepted" in output

@@ -185,3 +185,47 @@ async def test_rotation_under_load_never_fails_or_mixes_keys(aiohttp_server, tmp
     for key in (OLD_KEY, NEW_KEY):
         for value in (key.api_key, key.secret, key.passphrase):
             assert value not in output
+
+
+async def test_emulator_mode_ignores_named_accounts_and_survives_sighup(tmp_path: Path):
+    """`serve --emulator` drops configured accounts (throwaway keys only), and SIGHUP does not end it."""
+    env = clean_env(
+        SIGNPROXY_ACCOUNTS="live",
+        OKX_ACCOUNT_LIVE_API_KEY=OLD_KEY.api_key,
+        SIGNPROXY_WATCH_INTERVAL="0",
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "signproxy",
+        "serve",
+        "--emulator",
+        "--port",
+        "0",
+        env=env,
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    proxy = Proxy(process)
+    listening = asyncio.Event()
+    reader = asyncio.create_task(proxy.read(listening))
+    try:
+        await asyncio.wait_for(listening.wait(), TIMEOUT)
+        process.send_signal(signal.SIGHUP)
+        await proxy.wait_for("signproxy.reloaded")
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(proxy.url + "/api/v5/account/balance") as resp,
+        ):
+            assert (await resp.json())["code"] == "0"
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(process.wait(), TIMEOUT)
+        await asyncio.wait_for(reader, TIMEOUT)
+    assert process.returncode == 0
+    (listening_line,) = [line for line in proxy.lines if line["event"] == "signproxy.listening"]
+    assert listening_line["accounts"] == ["default"]
+    (custom,) = [line for line in proxy.lines if line["event"] == "signproxy.custom_upstream"]
+    assert custom["account"] == "default"

@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 import pytest
 from conftest import DEMO_KEY, LIVE_KEY, account_env, env_for
 
 from signproxy.emulator import EmulatorState
+from signproxy.selection import AccountForbidden, AccountMalformed, AccountRequired, AccountUnknown
+
+README = Path(__file__).resolve().parent.parent / "README.md"
 
 BALANCE = "/api/v5/account/balance?ccy=USDT"
 ORDER = '{"instId":"BTC-USDT","tdMode":"cash","side":"buy","ordType":"limit","px":"1","sz":"1"}'
@@ -257,3 +261,12 @@ async def test_demo_flag_mismatch_without_tokens_is_per_address(
     (note,) = log_lines(log_output, "signproxy.demo_flag_mismatch")
     assert note["client"] == "127.0.0.1"
     assert (note["account"], note["client_demo"]) == ("default", True)
+
+
+@pytest.mark.parametrize(
+    "error", [AccountUnknown, AccountForbidden, AccountMalformed, AccountRequired]
+)
+def test_account_codes_are_documented(error) -> None:
+    """Each account refusal has its own SPX6xx code, with its status, in the README's error table."""
+    assert error.code.startswith("SPX6")
+    assert f"| `{error.code}` | {error.status} |" in README.read_text()
