@@ -187,6 +187,7 @@ def start_signproxy(
         **os.environ,
         **FAKE_ENV,
         "SIGNPROXY_UPSTREAM": upstream,
+        "SIGNPROXY_ALLOW_CUSTOM_UPSTREAM": "1",  # a local stand-in, not an OKX host
         "SIGNPROXY_LOG_FORMAT": "json",
         **(extra_env or {}),
     }

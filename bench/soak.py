@@ -196,7 +196,11 @@ def main() -> int:
         proxy = None
         try:
             upstream = wait_url(emulator_log, "signproxy.emulator_listening")
-            proxy_env = {**env, "SIGNPROXY_UPSTREAM": upstream}
+            proxy_env = {
+                **env,
+                "SIGNPROXY_UPSTREAM": upstream,
+                "SIGNPROXY_ALLOW_CUSTOM_UPSTREAM": "1",
+            }
             proxy = start(["serve", "--port", "0"], proxy_env, proxy_log)
             base = wait_url(proxy_log, "signproxy.listening")
             report = asyncio.run(soak(base, proxy.pid, args))

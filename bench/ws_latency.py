@@ -146,7 +146,10 @@ async def main() -> None:
     }
     emulator, emulator_url = await start("emulator", "--port", "0", env=env)
     proxy, proxy_url = await start(
-        "serve", "--port", "0", env={**env, "SIGNPROXY_UPSTREAM": emulator_url}
+        "serve",
+        "--port",
+        "0",
+        env={**env, "SIGNPROXY_UPSTREAM": emulator_url, "SIGNPROXY_ALLOW_CUSTOM_UPSTREAM": "1"},
     )
     try:
         async with aiohttp.ClientSession() as session:

@@ -59,14 +59,20 @@ class Access:
         return tuple(token.token for token in self.client_tokens)
 
 
-def read_access(reader: VariableReader, bind_host: str) -> Access:
+def read_access(
+    reader: VariableReader, bind_host: str, accounts: tuple[str, ...] = ("default",)
+) -> Access:
     """Read the access settings, and refuse an unauthenticated listener off loopback.
+
+    ``accounts`` are the configured account names client tokens may be bound to.
 
     Raises:
         ConfigError: a malformed variable, or a non-loopback ``bind_host`` without client tokens
             and without the explicit override.
     """
-    tokens = parse_client_tokens(reader.optional_secret(TOKENS_VARIABLE) or "", TOKENS_VARIABLE)
+    tokens = parse_client_tokens(
+        reader.optional_secret(TOKENS_VARIABLE) or "", TOKENS_VARIABLE, accounts
+    )
     insecure = reader.boolean(INSECURE_BIND_VARIABLE, default=False)
     if not is_loopback(bind_host) and not tokens:
         if not insecure:

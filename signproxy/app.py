@@ -13,10 +13,11 @@ from signproxy.inflight import InFlight
 from signproxy.middleware import make_middleware
 from signproxy.ops import HEALTH_PATH, Operations
 from signproxy.readiness import clock_check
+from signproxy.selection import PATH_PREFIX, Selector
 from signproxy.timesync import OkxClock
 from signproxy.upstream import Upstream
 from signproxy.ws.policy import allow_all, refuse_writes
-from signproxy.ws.relay import CHANNEL_ROUTE, WebSocketRelay
+from signproxy.ws.relay import CHANNEL_ROUTE, WebSocketRelay, ws_account_selector
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -29,6 +30,7 @@ WS_RELAY = web.AppKey("signproxy.ws_relay", WebSocketRelay)
 # The clock kept in step with OKX (offset_ms, measured); absent when a clock was injected.
 OKX_CLOCK = web.AppKey("signproxy.okx_clock", OkxClock)
 INFLIGHT = web.AppKey("signproxy.inflight", InFlight)
+SELECTOR = web.AppKey("signproxy.selector", Selector)
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
@@ -60,21 +62,26 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         ops.metrics.watch_clock(lambda: (app[OKX_CLOCK].offset_ms, app[OKX_CLOCK].measured))
     app[INFLIGHT] = InFlight()
     app.cleanup_ctx.append(_drain)
+    selector = app[SELECTOR] = Selector(settings.accounts)  # swapped by a reload (SIGHUP)
     handler = ProxyHandler(
         settings,
         upstream,
         clock,
         inflight=app[INFLIGHT],
         on_timestamp_expired=clock.timestamp_rejected if isinstance(clock, OkxClock) else None,
+        selector=selector,
     )
     op_check = refuse_writes if settings.access.policy.read_only else allow_all
-    relay = WebSocketRelay(settings, clock, op_check=op_check)
+    relay = WebSocketRelay(
+        settings, clock, op_check=op_check, select_account=ws_account_selector(settings, selector)
+    )
     app[WS_RELAY] = relay
     app.cleanup_ctx.append(_ws_session)
     app.on_shutdown.append(relay.shutdown)
     ops.metrics.watch_websockets(lambda: relay.active_connections)
     ops.install(app)  # the /-/ routes, before the catch-all
     app.router.add_get(CHANNEL_ROUTE, relay.handle)
+    app.router.add_get(PATH_PREFIX + "{account}" + CHANNEL_ROUTE, relay.handle)
     app.router.add_route("*", "/{tail:.*}", handler.handle)
     return app
 

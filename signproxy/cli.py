@@ -1,4 +1,4 @@
-"""Command line: ``signproxy serve`` and ``signproxy emulator``.
+"""Command line: ``signproxy serve``, ``signproxy check`` and ``signproxy emulator``.
 
 The only module that reads the process environment and ``.env`` files.
 """
@@ -19,20 +19,28 @@ from aiohttp import web
 from dotenv import dotenv_values
 
 from signproxy import __version__
-from signproxy.app import INFLIGHT, create_app
+from signproxy.account_env import (
+    ACCOUNT_PREFIX,
+    ACCOUNTS_VARIABLE,
+    ALLOW_CUSTOM_UPSTREAM_VARIABLE,
+)
+from signproxy.app import INFLIGHT, SELECTOR, create_app
+from signproxy.check import check_accounts, describe
 from signproxy.config import CREDENTIAL_VARIABLES, FILE_SUFFIX, Settings, merge_sources
 from signproxy.emulator import EmulatedKey, create_emulator_app
 from signproxy.errors import ConfigError
 from signproxy.healthcheck import check, health_url
 from signproxy.logs import Redactor, configure
+from signproxy.reload import Reloader, reloading
 from signproxy.shutdown import HANDLER_FINISH_S, graceful_stop
 from signproxy.speed import loop_name, run
 from signproxy.workers import run_workers
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
 EXIT_CONFIG = 2
+EXIT_CHECK_FAILED = 1
 DEFAULT_EMULATOR_PORT = 8788
 
 
@@ -51,6 +59,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_emulator(env, args.host, args.port)
         if args.command == "health":
             return check(args.url or health_url(env, args.host, args.port), args.timeout)
+        if args.command == "check":
+            return _run_check(env)
         return _run_serve(env, args, redactor)
     except ConfigError as exc:
         configure(redactor=redactor)
@@ -77,6 +87,12 @@ def _parser() -> argparse.ArgumentParser:
         help="run in front of the bundled OKX emulator with throwaway keys (no OKX account needed;"
         " OKX_* credentials are ignored)",
     )
+    check = commands.add_parser(
+        "check",
+        help="show each account's configuration (key: last 4 characters) and confirm OKX"
+        " accepts it with a read-only call; exit 0 only if every account is accepted",
+    )
+    check.add_argument("--env-file", type=Path, help="settings file (default: ./.env if present)")
     emulator = commands.add_parser(
         "emulator", help="run only the OKX emulator, accepting the OKX_* credentials"
     )
@@ -111,9 +127,15 @@ def _run_serve(env: Mapping[str, str], args: argparse.Namespace, redactor: Redac
     if not args.emulator:
         settings = Settings.from_env(env, host=args.host, port=args.port)
         redactor.set_secrets(settings.sensitive_values())
+        env_file = args.env_file or (Path(".env") if Path(".env").is_file() else None)
+
+        def read_env() -> dict[str, str]:
+            return _environment(args.env_file)
+
+        reload = (read_env, env_file, redactor)
         if settings.workers > 1:
-            return run_workers(settings.workers, lambda: run(_serve(settings, log)))
-        run(_serve(settings, log))
+            return run_workers(settings.workers, lambda: run(_serve(settings, log, reload=reload)))
+        run(_serve(settings, log, reload=reload))
         return 0
     # Throwaway credentials made fresh for this run: nothing real is ever used in this mode.
     key = EmulatedKey(
@@ -125,7 +147,8 @@ def _run_serve(env: Mapping[str, str], args: argparse.Namespace, redactor: Redac
         name: value
         for name, value in env.items()
         if name.removesuffix(FILE_SUFFIX)
-        not in (*CREDENTIAL_VARIABLES, "OKX_DEMO", "SIGNPROXY_UPSTREAM")
+        not in (*CREDENTIAL_VARIABLES, "OKX_DEMO", "SIGNPROXY_UPSTREAM", ACCOUNTS_VARIABLE)
+        and not name.startswith(ACCOUNT_PREFIX)
     }
     redactor.set_secrets((key.api_key, key.secret, key.passphrase))
     run(_serve_with_emulator(cleaned, args, key, log, redactor))
@@ -151,17 +174,23 @@ async def _serve_with_emulator(
         "OKX_API_SECRET": key.secret,
         "OKX_API_PASSPHRASE": key.passphrase,
         "SIGNPROXY_UPSTREAM": upstream,
+        ALLOW_CUSTOM_UPSTREAM_VARIABLE: "1",  # the local emulator is not one of OKX's hosts
     }
     settings = Settings.from_env(env, host=args.host, port=args.port)
     redactor.set_secrets(settings.sensitive_values())
     try:
-        await _serve(settings, log, emulator=True)
+        # SIGHUP re-validates the same throwaway settings (a no-op) rather than ending the process.
+        await _serve(settings, log, emulator=True, reload=(lambda: env, None, redactor))
     finally:
         await emulator.cleanup()
 
 
 async def _serve(
-    settings: Settings, log: structlog.typing.FilteringBoundLogger, *, emulator: bool = False
+    settings: Settings,
+    log: structlog.typing.FilteringBoundLogger,
+    *,
+    emulator: bool = False,
+    reload: tuple[Callable[[], dict[str, str]], Path | None, Redactor] | None = None,
 ) -> None:
     for warning in settings.warnings:
         log.warning("signproxy.config_warning", problem=warning)
@@ -172,6 +201,10 @@ async def _serve(
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     app = create_app(settings)
+    if reload is not None:
+        read_env, env_file, redactor = reload
+        reloader = Reloader(read_env, settings, app[SELECTOR], redactor, env_file)
+        app.cleanup_ctx.append(reloading(reloader, settings.watch_interval))
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=HANDLER_FINISH_S)
     await runner.setup()
     # Several workers share the port; the kernel spreads connections across them.
@@ -185,29 +218,51 @@ async def _serve(
         url=f"http://{host}:{port}",
         upstream=settings.upstream,
         demo=settings.credentials.demo,
+        accounts=list(settings.accounts.names),
         body_mode=settings.body_mode,
         emulator=emulator,
         version=__version__,
         event_loop=loop_name(),
         pid=os.getpid(),
     )
+    for account in settings.accounts:  # allowed by SIGNPROXY_ALLOW_CUSTOM_UPSTREAM; said out loud
+        if not account.official:
+            log.warning(
+                "signproxy.custom_upstream", account=account.name, upstream=account.upstream
+            )
     await stop.wait()
     await graceful_stop(runner, app[INFLIGHT], settings.shutdown_grace, log)
+
+
+def _run_check(env: Mapping[str, str]) -> int:
+    settings = Settings.from_env(env)
+    for warning in settings.warnings:
+        print(f"warning: {warning}")  # noqa: T201
+    verdicts = asyncio.run(check_accounts(settings))
+    for verdict in verdicts:
+        print(describe(verdict.account))  # noqa: T201
+        print(f"  {'OK' if verdict.accepted else 'FAILED'}: {verdict.detail}")  # noqa: T201
+    accepted = sum(verdict.accepted for verdict in verdicts)
+    print(f"{accepted} of {len(verdicts)} account(s) accepted")  # noqa: T201
+    return 0 if accepted == len(verdicts) else EXIT_CHECK_FAILED
 
 
 def _run_emulator(env: Mapping[str, str], host: str, port: int) -> int:
     # Read for the credentials only; the emulator listens on --host, not SIGNPROXY_HOST.
     reader = Settings.from_env(
-        {**env, "SIGNPROXY_UPSTREAM": "https://www.okx.com"}, host="127.0.0.1"
+        {**env, "SIGNPROXY_UPSTREAM": "https://www.okx.com", ALLOW_CUSTOM_UPSTREAM_VARIABLE: "1"},
+        host="127.0.0.1",
     )
-    creds = reader.credentials
-    key = EmulatedKey(
-        creds.api_key.reveal(), creds.secret.reveal(), creds.passphrase.reveal(), creds.demo
-    )
+    keys = [
+        EmulatedKey(
+            creds.api_key.reveal(), creds.secret.reveal(), creds.passphrase.reveal(), creds.demo
+        )
+        for creds in (account.credentials for account in reader.accounts)
+    ]
     log = structlog.get_logger("signproxy")
 
     async def run() -> None:
-        runner = web.AppRunner(create_emulator_app([key]), access_log=None)
+        runner = web.AppRunner(create_emulator_app(keys), access_log=None)
         await runner.setup()
         await web.TCPSite(runner, host, port).start()
         bound_host, bound_port = runner.addresses[0][:2]

@@ -14,6 +14,9 @@ from typing import TYPE_CHECKING, Literal, cast
 from urllib.parse import urlsplit
 
 from signproxy.access import Access, read_access
+from signproxy.account_env import read_accounts, unbound_token_warnings
+from signproxy.accounts import DEFAULT_ACCOUNT, Account, Accounts
+from signproxy.credentials import Credentials, Secret
 from signproxy.errors import ConfigError
 from signproxy.ws.urls import derive_ws_base
 
@@ -29,51 +32,7 @@ FILE_SUFFIX = "_FILE"
 
 LogFormat = Literal["auto", "json", "console"]
 
-
-class Secret:
-    """A credential that never shows itself in a repr, str or log line."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        """Wrap the value."""
-        self._value = value
-
-    def reveal(self) -> str:
-        """Return the value, for the one place that needs it (signing, headers)."""
-        return self._value
-
-    def last4(self) -> str:
-        """Return a hint safe to print: the last four characters of a long value."""
-        return "…" + self._value[-4:] if len(self._value) >= 16 else "…"  # noqa: PLR2004
-
-    def __repr__(self) -> str:
-        """Redact."""
-        return "Secret(<redacted>)"
-
-    __str__ = __repr__
-
-    def __eq__(self, other: object) -> bool:
-        """Compare by value, so two settings built from the same input are equal."""
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        """Hash like the value."""
-        return hash(self._value)
-
-
-@dataclass(frozen=True, slots=True)
-class Credentials:
-    """One OKX API key with its secret and passphrase, and whether it is a demo-trading key."""
-
-    api_key: Secret
-    secret: Secret
-    passphrase: Secret
-    demo: bool
-
-    def sensitive_values(self) -> tuple[str, ...]:
-        """Every value that must never appear in output."""
-        return (self.api_key.reveal(), self.secret.reveal(), self.passphrase.reveal())
+__all__ = ["Credentials", "Secret", "Settings", "merge_sources"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +63,15 @@ class Settings:
     upstream_idle_timeout: float = 15.0
     workers: int = 1
     warnings: tuple[str, ...] = field(default=(), compare=False)
+    # Every account; ``credentials`` and ``upstream`` are the primary (``default``) account's.
+    accounts: Accounts = field(default_factory=lambda: Accounts(()))
+    watch_interval: int = 5
+
+    def __post_init__(self) -> None:
+        """Settings made with credentials only (no accounts) get them as the default account."""
+        if not self.accounts.accounts:
+            default = Account(DEFAULT_ACCOUNT, self.credentials, self.upstream, "OKX_API_*")
+            object.__setattr__(self, "accounts", Accounts((default,)))
 
     @classmethod
     def from_env(
@@ -120,16 +88,13 @@ class Settings:
         """
         reader = _Reader(env)
         bind_host = host or reader.text("SIGNPROXY_HOST", "127.0.0.1")
-        credentials = Credentials(
-            api_key=Secret(reader.credential("OKX_API_KEY")),
-            secret=Secret(reader.credential("OKX_API_SECRET")),
-            passphrase=Secret(reader.credential("OKX_API_PASSPHRASE")),
-            demo=reader.boolean("OKX_DEMO", default=False),
-        )
-        upstream = reader.upstream("SIGNPROXY_UPSTREAM", DEFAULT_UPSTREAM)
+        default_upstream = reader.upstream("SIGNPROXY_UPSTREAM", DEFAULT_UPSTREAM)
+        accounts = read_accounts(reader, default_upstream)
+        access = read_access(reader, bind_host, accounts.names)
+        reader.warnings.extend(unbound_token_warnings(access.client_tokens, accounts))
         return cls(
-            credentials=credentials,
-            upstream=upstream,
+            credentials=accounts.primary.credentials,
+            upstream=default_upstream,
             host=bind_host,
             port=port
             if port is not None
@@ -147,9 +112,10 @@ class Settings:
             log_format=cast(
                 "LogFormat", reader.choice("SIGNPROXY_LOG_FORMAT", ("auto", "json", "console"))
             ),
-            access=read_access(reader, bind_host),
+            access=access,
             ws_upstream=reader.ws_upstream(
-                "SIGNPROXY_WS_UPSTREAM", derive_ws_base(upstream, demo=credentials.demo)
+                "SIGNPROXY_WS_UPSTREAM",
+                derive_ws_base(accounts.primary.upstream, demo=accounts.primary.demo),
             ),
             ws_auto_login=reader.boolean("SIGNPROXY_WS_AUTO_LOGIN", default=False),
             ws_max_message_bytes=reader.integer(
@@ -166,11 +132,17 @@ class Settings:
             upstream_idle_timeout=reader.seconds("SIGNPROXY_UPSTREAM_IDLE_TIMEOUT", 15.0),
             workers=reader.integer("SIGNPROXY_WORKERS", 1, 1, 64),
             warnings=tuple(reader.warnings),
+            accounts=accounts,
+            watch_interval=reader.integer("SIGNPROXY_WATCH_INTERVAL", 5, 0, 3600),
         )
 
     def sensitive_values(self) -> tuple[str, ...]:
         """Every value that must never appear in output."""
-        return (*self.credentials.sensitive_values(), *self.access.sensitive_values())
+        return (
+            *self.credentials.sensitive_values(),
+            *self.accounts.sensitive_values(),
+            *self.access.sensitive_values(),
+        )
 
 
 def merge_sources(env_file: Mapping[str, str | None], environ: Mapping[str, str]) -> dict[str, str]:

@@ -26,6 +26,7 @@ from signproxy.refusals import (
     TokenInvalid,
     TokenMissing,
 )
+from signproxy.selection import CLIENT_TOKEN
 from signproxy.tokens import ClientToken, identify
 
 if TYPE_CHECKING:
@@ -184,6 +185,7 @@ def make_guard(access: Access, *, token_exempt_paths: frozenset[str] = frozenset
             raise
         if token is not None:
             fields["client"] = token.name
+            request[CLIENT_TOKEN] = token
         try:
             response = await handler(request)
         except Refused as exc:

@@ -10,6 +10,7 @@ import structlog
 from aiohttp import web
 
 from signproxy.canonical import BodyMode, body_bytes, split_target
+from signproxy.demo_flag import DemoFlagNotes
 from signproxy.errors import (
     BodyNotAllowed,
     BodyRequired,
@@ -19,7 +20,8 @@ from signproxy.errors import (
 )
 from signproxy.exptime import EXPTIME_HEADER, default_exptime
 from signproxy.inflight import InFlight, outcome_fields
-from signproxy.signing import Signer, iso_timestamp, prehash
+from signproxy.selection import CLIENT_TOKEN, Selector
+from signproxy.signing import iso_timestamp, prehash
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -51,7 +53,7 @@ def okx_code(body: bytes) -> str | None:
 class ProxyHandler:
     """Signs and forwards every request that passes the checks; raises RequestRejected otherwise."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - collaborators are injected, the optional ones keyword-only
         self,
         settings: Settings,
         upstream: Upstream,
@@ -59,20 +61,14 @@ class ProxyHandler:
         *,
         inflight: InFlight | None = None,
         on_timestamp_expired: Callable[[], None] | None = None,
+        selector: Selector | None = None,
     ) -> None:
-        """Take collaborators in; hold the secret only inside a :class:`Signer`.
+        """Take collaborators in; secrets live only in the accounts the ``selector`` holds.
 
         ``on_timestamp_expired`` is called when OKX answers 50102 (the clock re-measures).
         """
-        credentials = settings.credentials
-        self._signer = Signer(credentials.secret.reveal())
-        self._static_headers = {
-            "Content-Type": "application/json",
-            "OK-ACCESS-KEY": credentials.api_key.reveal(),
-            "OK-ACCESS-PASSPHRASE": credentials.passphrase.reveal(),
-        }
-        if credentials.demo:
-            self._static_headers["x-simulated-trading"] = "1"
+        self._selector = selector or Selector(settings.accounts)
+        self._demo_notes = DemoFlagNotes()
         self._body_mode: BodyMode = settings.body_mode
         self._policy = settings.access.policy
         self._max_body = settings.max_body_bytes
@@ -89,13 +85,21 @@ class ProxyHandler:
         method = request.method
         if method not in ("GET", "POST"):
             raise MethodNotAllowed("OKX's REST API takes GET and POST only")
-        path, target = split_target(request.raw_path, method)
+        # The account is taken once: a reload during this request does not change it.
+        account, raw_path = self._selector.select(request, request.raw_path, fields)
+        path, target = split_target(raw_path, method)
         fields["path"] = path
         self._policy.enforce(method, path)
         body = await self._read_body(request, method)
 
-        headers = self._static_headers.copy()
+        headers = account.headers.copy()
         client_headers = request.headers
+        token = request.get(CLIENT_TOKEN)
+        self._demo_notes.check(
+            token.name if token is not None else str(request.remote),
+            account,
+            client_headers.get("x-simulated-trading"),
+        )
         for name in _FORWARDED_HEADERS:
             value = client_headers.get(name)
             if value is not None:
@@ -108,7 +112,7 @@ class ProxyHandler:
         # Taken as late as possible: OKX rejects timestamps more than 30 s off its clock.
         timestamp = iso_timestamp(self._clock.now_ms())
         headers["OK-ACCESS-TIMESTAMP"] = timestamp
-        headers["OK-ACCESS-SIGN"] = self._signer.sign_request(timestamp, method, target, body)
+        headers["OK-ACCESS-SIGN"] = account.signer.sign_request(timestamp, method, target, body)
         if self._log.is_enabled_for(logging.DEBUG):  # the prehash holds no secret, and is what
             # people need to compare when OKX answers 50113.
             self._log.debug(
@@ -119,7 +123,7 @@ class ProxyHandler:
 
         # Runs on even if this handler is cancelled (client gone): see inflight.py.
         answer = await self._inflight.send(
-            self._upstream, method, target, headers, body, fields=fields
+            self._upstream, method, target, headers, body, fields=fields, base_url=account.upstream
         )
         fields["upstream_ms"] = round(answer.elapsed_ms, 3)
         fields["okx_code"] = okx_code(answer.body)

@@ -81,15 +81,18 @@ class InFlight:
         body: bytes,
         *,
         fields: dict[str, Any],
+        base_url: str | None = None,
     ) -> UpstreamResponse:
         """Run one exchange in its own task and wait for it; cancelling the caller leaves it be.
+
+        ``base_url`` is the account's OKX host (None: the upstream's default).
 
         Raises:
             UpstreamError: the exchange failed, or was cut off by shutdown (``UpstreamCutOff``).
             asyncio.CancelledError: the caller was cancelled; the exchange goes on and its
                 outcome is logged when it ends.
         """
-        task = asyncio.create_task(upstream.send(method, target, headers, body))
+        task = asyncio.create_task(upstream.send(method, target, headers, body, base_url=base_url))
         self._tasks[task] = (fields, time.perf_counter())
         task.add_done_callback(self._forget)
         try:

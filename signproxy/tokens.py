@@ -6,6 +6,9 @@ starting with ``#`` are ignored. A name is 1-64 of ``A-Z a-z 0-9 _ . -`` and is 
 instead of the token. A token is 16-512 of ``A-Z a-z 0-9 . _ ~ + / = -`` (the characters of an
 RFC 6750 bearer token), so neither ``:`` nor ``,`` can appear in one: a later field (the accounts a
 token may use) can be added after a second ``:`` without making old entries ambiguous.
+
+That field is ``name:token:account1+account2``: the accounts (see :mod:`signproxy.accounts`) the
+token may use, joined by ``+``; each must be configured. A token without it may use every account.
 """
 
 from __future__ import annotations
@@ -14,8 +17,13 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
+from signproxy.accounts import DEFAULT_ACCOUNT, account_name
 from signproxy.errors import ConfigError
+
+if TYPE_CHECKING:
+    from collections.abc import Collection
 
 _NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 _TOKEN = re.compile(r"[A-Za-z0-9._~+/=-]{16,512}")
@@ -35,17 +43,23 @@ class ClientToken:
     name: str
     token: str = field(repr=False)
     digest: bytes = field(init=False, repr=False, compare=False)
+    accounts: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         """Precompute the digest that requests are compared against."""
         object.__setattr__(self, "digest", _digest(self.token))
 
 
-def parse_client_tokens(text: str, variable: str) -> tuple[ClientToken, ...]:
-    """Parse the ``name:token`` list; errors name the variable and the entry's position only.
+def parse_client_tokens(
+    text: str, variable: str, accounts: Collection[str] = (DEFAULT_ACCOUNT,)
+) -> tuple[ClientToken, ...]:
+    """Parse the ``name:token[:accounts]`` list; errors name the variable and entry, not tokens.
+
+    ``accounts`` are the configured account names a token may be bound to.
 
     Raises:
-        ConfigError: a malformed entry, a repeated name, or a token used twice.
+        ConfigError: a malformed entry, a repeated name, a token used twice, or a binding to an
+            account that is not in ``accounts``.
     """
     entries = [
         entry.strip()
@@ -56,6 +70,7 @@ def parse_client_tokens(text: str, variable: str) -> tuple[ClientToken, ...]:
     tokens: list[ClientToken] = []
     for position, entry in enumerate((entry for entry in entries if entry), start=1):
         name, colon, token = entry.partition(":")
+        token, bound, bindings = token.partition(":")
         name, token = name.strip(), token.strip()
         if not colon or not _NAME.fullmatch(name):
             raise ConfigError(
@@ -72,8 +87,27 @@ def parse_client_tokens(text: str, variable: str) -> tuple[ClientToken, ...]:
             raise ConfigError(variable, f"entry {position}: the name {name} is used twice")
         if any(existing.token == token for existing in tokens):
             raise ConfigError(variable, f"entry {position} ({name}): the same token is used twice")
-        tokens.append(ClientToken(name, token))
+        allowed = _bindings(bindings, variable, position, name) if bound else frozenset()
+        unknown = sorted(allowed.difference(accounts))
+        if unknown:
+            raise ConfigError(
+                variable,
+                f"entry {position} ({name}) is bound to account(s) that are not configured:"
+                f" {', '.join(unknown)} (configured: {', '.join(accounts)})",
+            )
+        tokens.append(ClientToken(name, token, allowed))
     return tuple(tokens)
+
+
+def _bindings(text: str, variable: str, position: int, name: str) -> frozenset[str]:
+    accounts = [account_name(part) for part in text.split("+")]
+    if not accounts or None in accounts:
+        raise ConfigError(
+            variable,
+            f"entry {position} ({name}): after the token comes the accounts it may use, joined by"
+            " + (names of a-z 0-9 -)",
+        )
+    return frozenset(account for account in accounts if account is not None)
 
 
 def identify(presented: str, tokens: tuple[ClientToken, ...]) -> ClientToken | None:

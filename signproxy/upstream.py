@@ -122,12 +122,19 @@ class Upstream:
             self._session = None
 
     async def send(
-        self, method: str, target: str, headers: Mapping[str, str], body: bytes
+        self,
+        method: str,
+        target: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        *,
+        base_url: str | None = None,
     ) -> UpstreamResponse:
         """Send one request exactly as given and read the whole answer (up to the limit).
 
         ``target`` is sent byte for byte: the URL is marked as already encoded so the client
         does not re-quote it (re-quoting after signing is the classic cause of 50113).
+        ``base_url`` is the account's REST host; the one session serves every host.
 
         A GET is sent again, up to ``get_retries`` times with a jittered back-off, when nothing
         at all came back (no connection, or it closed before any answer). Nothing else is
@@ -137,10 +144,11 @@ class Upstream:
             UpstreamError: one of its subclasses, saying whether the outcome is unknown.
         """
         retries = self._get_retries if method == "GET" else 0
+        url = URL((base_url or self._base) + target, encoded=True)
         attempt = 0
         while True:
             try:
-                return await self._send_once(method, target, headers, body)
+                return await self._send_once(method, url, headers, body)
             except UpstreamError as exc:
                 if not exc.retryable or attempt >= retries:
                     raise
@@ -156,12 +164,11 @@ class Upstream:
                 await asyncio.sleep(delay)
 
     async def _send_once(
-        self, method: str, target: str, headers: Mapping[str, str], body: bytes
+        self, method: str, url: URL, headers: Mapping[str, str], body: bytes
     ) -> UpstreamResponse:
         if self._session is None:
             msg = "Upstream.start() was not awaited"
             raise RuntimeError(msg)
-        url = URL(self._base + target, encoded=True)
         may_have_sent = method != "GET"
         started = time.perf_counter()
         try:

@@ -43,8 +43,10 @@ def run_workers(count: int, serve: Callable[[], None]) -> int:
         for child in children:
             _signal(child, signum)
 
-    signal.signal(signal.SIGINT, forward)
-    signal.signal(signal.SIGTERM, forward)
+    # SIGHUP too: each worker reloads its own accounts (key rotation); unforwarded, its
+    # default action would end this parent and, with it, the workers.
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, forward)
     status = 0
     while children:
         pid, wait_status = os.wait()

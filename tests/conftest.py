@@ -56,7 +56,20 @@ def env_for(key: EmulatedKey, upstream: str, **extra: str) -> dict[str, str]:
         # No background clock sync unless a test asks for it: its GET /public/time requests
         # would interleave with the ones a test counts in emulator.received.
         "SIGNPROXY_CLOCK_SYNC_INTERVAL": "0",
+        # The emulator is not one of OKX's hosts: signing for it needs the explicit override.
+        "SIGNPROXY_ALLOW_CUSTOM_UPSTREAM": "1",
         **extra,
+    }
+
+
+def account_env(name: str, key: EmulatedKey) -> dict[str, str]:
+    """The variables of the named account ``name`` holding ``key`` (OKX_ACCOUNT_<NAME>_*)."""
+    prefix = f"OKX_ACCOUNT_{name.upper().replace('-', '_')}_"
+    return {
+        prefix + "API_KEY": key.api_key,
+        prefix + "API_SECRET": key.secret,
+        prefix + "API_PASSPHRASE": key.passphrase,
+        prefix + "DEMO": "1" if key.demo else "0",
     }
 
 
@@ -164,6 +177,26 @@ async def make_proxy(
         ) -> Harness:
             settings = Settings.from_env(env_for(key, upstream or emulator_url, **env))
             server = await aiohttp_server(create_app(settings, clock=clock))
+            return Harness(emulator, server, session)
+
+        yield make
+
+
+@pytest.fixture
+async def proxy_from_env(
+    aiohttp_server: Callable[..., Awaitable[TestServer]],
+    emulator: EmulatorState,
+    log_output: io.StringIO,  # noqa: ARG001 - logging must be configured before the app is built
+) -> AsyncIterator[Callable[[dict[str, str]], Awaitable[Harness]]]:
+    """Build proxies from the given variables (e.g. several accounts, no OKX_API_*).
+
+    Clock sync is off unless ``env`` turns it on, as with :func:`env_for`.
+    """
+    async with aiohttp.ClientSession() as session:
+
+        async def make(env: dict[str, str]) -> Harness:
+            env = {"SIGNPROXY_CLOCK_SYNC_INTERVAL": "0", **env}
+            server = await aiohttp_server(create_app(Settings.from_env(env)))
             return Harness(emulator, server, session)
 
         yield make

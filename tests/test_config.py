@@ -114,7 +114,13 @@ def test_upstream_is_normalized() -> None:
         == "https://www.okx.com"
     )
     assert (
-        Settings.from_env({**BASE, "SIGNPROXY_UPSTREAM": "http://127.0.0.1:8788"}).upstream
+        Settings.from_env(
+            {
+                **BASE,
+                "SIGNPROXY_UPSTREAM": "http://127.0.0.1:8788",
+                "SIGNPROXY_ALLOW_CUSTOM_UPSTREAM": "1",
+            }
+        ).upstream
         == "http://127.0.0.1:8788"
     )
 

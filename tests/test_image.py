@@ -156,7 +156,7 @@ def run_command(name: str, port: int, upstream: str, secrets: list[str]) -> list
     # podman 4.3 cannot make the secrets' mount point on a read-only root; docker can.
     run += ["--tmpfs", "/run/secrets:size=64k,mode=0755"]
     run += ["--env", "SIGNPROXY_HOST=127.0.0.1", "--env", f"SIGNPROXY_PORT={port}"]
-    run += ["--env", f"SIGNPROXY_UPSTREAM={upstream}"]
+    run += ["--env", f"SIGNPROXY_UPSTREAM={upstream}", "--env", "SIGNPROXY_ALLOW_CUSTOM_UPSTREAM=1"]
     for variable in ("OKX_API_KEY", "OKX_API_SECRET", "OKX_API_PASSPHRASE"):
         run += ["--env", f"{variable}_FILE=/run/secrets/{variable.lower()}"]
     return run + secrets

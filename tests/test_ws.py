@@ -16,7 +16,7 @@ import aiohttp
 import pytest
 from aiohttp import WSMsgType, web
 from aiohttp.test_utils import TestServer
-from conftest import ALL_SECRETS, DEMO_KEY, LIVE_KEY, Harness, MakeProxy, env_for
+from conftest import ALL_SECRETS, DEMO_KEY, LIVE_KEY, Harness, MakeProxy, account_env, env_for
 
 from signproxy.app import create_app
 from signproxy.clock import SystemClock
@@ -754,3 +754,72 @@ async def test_metrics_count_open_websockets(proxy: Harness, ws_emulator: WsEmul
             break
         await asyncio.sleep(0.01)
     assert await gauge() == 0
+
+
+TOKEN_PAPER = "tok-paper-0123456789abcdefghij"
+TOKEN_LIVE = "tok-live-ZYXWVUTSRQPONMLKJIHGF"
+
+
+async def accounts_proxy(proxy_from_env, emulator_url: str, **extra: str) -> Harness:
+    """A proxy with two named accounts, `paper` (demo key) and `live` (live key), on the emulator."""
+    return await proxy_from_env(
+        {
+            "SIGNPROXY_ACCOUNTS": "paper,live",
+            "SIGNPROXY_UPSTREAM": emulator_url,
+            "SIGNPROXY_ALLOW_CUSTOM_UPSTREAM": "1",
+            **account_env("paper", DEMO_KEY),
+            **account_env("live", LIVE_KEY),
+            **extra,
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("how", "key"),
+    [("prefix-paper", DEMO_KEY), ("prefix-live", LIVE_KEY), ("header-paper", DEMO_KEY)],
+)
+async def test_ws_account_is_selected_like_rest(
+    proxy_from_env, emulator_url: str, ws_emulator: WsEmulatorState, how: str, key
+) -> None:
+    """The /a/<name>/ prefix or X-Signproxy-Account picks the account a WebSocket logs in with."""
+    harness = await accounts_proxy(proxy_from_env, emulator_url)
+    kind, name = how.split("-")
+    base = "ws" + harness.base.removeprefix("http")
+    if kind == "prefix":
+        ws = await harness.session.ws_connect(f"{base}/a/{name}/ws/v5/private", autoclose=False)
+    else:
+        ws = await harness.session.ws_connect(
+            f"{base}/ws/v5/private", headers={"X-Signproxy-Account": name}, autoclose=False
+        )
+    await login(ws)
+    conn = await upstream_of(ws_emulator)
+    assert conn.key == key
+    assert conn.logins[0]["args"][0]["apiKey"] == key.api_key
+    await ws.close()
+
+
+async def test_bound_token_cannot_reach_another_account_over_ws(
+    proxy_from_env, emulator_url: str, ws_emulator: WsEmulatorState
+) -> None:
+    """A token bound to `paper` gets SPX601 for the `live` account's WebSocket; nothing reaches OKX."""
+    harness = await accounts_proxy(
+        proxy_from_env,
+        emulator_url,
+        SIGNPROXY_CLIENT_TOKENS=f"paper-bot:{TOKEN_PAPER}:paper,live-bot:{TOKEN_LIVE}:live",
+    )
+    base = "ws" + harness.base.removeprefix("http")
+    auth = {"Authorization": f"Bearer {TOKEN_PAPER}"}
+    for url, headers in (
+        (f"{base}/a/live/ws/v5/private", auth),
+        (f"{base}/ws/v5/private", {**auth, "X-Signproxy-Account": "live"}),
+    ):
+        with pytest.raises(aiohttp.WSServerHandshakeError) as caught:
+            await harness.session.ws_connect(url, headers=headers)
+        assert caught.value.status == 403
+        assert caught.value.headers is not None
+        assert caught.value.headers["X-Signproxy-Error"] == "SPX601"
+    assert ws_emulator.connections == []
+    ws = await harness.session.ws_connect(f"{base}/ws/v5/private", headers=auth, autoclose=False)
+    await login(ws)
+    assert (await upstream_of(ws_emulator)).key == DEMO_KEY
+    await ws.close()

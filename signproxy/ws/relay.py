@@ -29,12 +29,14 @@ from signproxy.ws.bridge import CLOSE_TIMEOUT, Bridge, close_reason
 from signproxy.ws.errors import NotWebSocket, TooManyWebSockets, WebSocketUnavailable
 from signproxy.ws.frames import login_frame
 from signproxy.ws.policy import allow_all
+from signproxy.ws.urls import derive_ws_base
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from signproxy.clock import Clock
     from signproxy.config import Secret, Settings
+    from signproxy.selection import Selector
     from signproxy.ws.policy import OpCheck
 
 CHANNEL_ROUTE = "/ws/v5/{channel:(?:private|business|public)}"
@@ -64,6 +66,31 @@ class WsAccount:
             signer=Signer(credentials.secret.reveal()),
             ws_base=settings.ws_upstream,
         )
+
+
+def ws_account_selector(
+    settings: Settings, selector: Selector
+) -> Callable[[web.Request], WsAccount]:
+    """Select a connection's account exactly as a REST request's (prefix, header, token binding).
+
+    The primary account logs in to ``SIGNPROXY_WS_UPSTREAM`` (derived from its host unless set);
+    a named account to the WebSocket host derived from its own REST host and demo flag.
+    """
+    primary = settings.accounts.primary.name
+
+    def select(request: web.Request) -> WsAccount:
+        account, _ = selector.select(request, request.raw_path, request[LOG_FIELDS])
+        ws_base = (
+            settings.ws_upstream
+            if account.name == primary
+            else derive_ws_base(account.upstream, demo=account.demo)
+        )
+        credentials = account.credentials
+        return WsAccount(
+            account.name, credentials.api_key, credentials.passphrase, account.signer, ws_base
+        )
+
+    return select
 
 
 def no_guard(_request: web.Request) -> None:

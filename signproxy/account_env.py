@@ -1,0 +1,172 @@
+"""Reading named OKX accounts from variables, and validating their REST hosts.
+
+The naming scheme. ``SIGNPROXY_ACCOUNTS`` lists account names, separated by commas: 1-32 of
+``a-z 0-9 -``, starting with a letter or digit, case-insensitive (stored in lower case). Account
+``<name>`` is read from variables named ``OKX_ACCOUNT_<NAME>_<FIELD>``, where ``<NAME>`` is the
+name upper-cased with ``-`` spelled ``_`` (``live-bot`` -> ``OKX_ACCOUNT_LIVE_BOT_API_KEY``):
+
+    API_KEY, API_SECRET, API_PASSPHRASE   required (each may be ``..._FILE`` instead)
+    DEMO                                  1 for a demo-trading key (default 0)
+    UPSTREAM                              its REST base URL (default ``SIGNPROXY_UPSTREAM``)
+
+Names have no ``_``, so two names never map to the same prefix, and no field is an
+``_``-suffix of another, so every ``OKX_ACCOUNT_`` variable belongs to at most one account; one
+that belongs to none is a configuration error (a typo would otherwise be silently ignored).
+
+The single-account variables (``OKX_API_KEY``/``_SECRET``/``_PASSPHRASE``, ``OKX_DEMO``,
+``SIGNPROXY_UPSTREAM``) are the account named ``default``, required when ``SIGNPROXY_ACCOUNTS``
+is empty and optional otherwise (present as soon as one of its credentials is set).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+from signproxy.accounts import (
+    DEFAULT_ACCOUNT,
+    OKX_REST_HOSTS,
+    Account,
+    Accounts,
+    account_name,
+)
+from signproxy.credentials import Credentials, Secret
+from signproxy.errors import ConfigError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from signproxy.tokens import ClientToken
+
+ACCOUNTS_VARIABLE = "SIGNPROXY_ACCOUNTS"
+ACCOUNT_PREFIX = "OKX_ACCOUNT_"
+ALLOW_CUSTOM_UPSTREAM_VARIABLE = "SIGNPROXY_ALLOW_CUSTOM_UPSTREAM"
+DEFAULT_CREDENTIALS = ("OKX_API_KEY", "OKX_API_SECRET", "OKX_API_PASSPHRASE")
+_SECRET_FIELDS = ("API_KEY", "API_SECRET", "API_PASSPHRASE")
+_FIELDS = (*_SECRET_FIELDS, *(name + "_FILE" for name in _SECRET_FIELDS), "DEMO", "UPSTREAM")
+
+
+class AccountReader(Protocol):
+    """What :func:`read_accounts` needs from ``config._Reader``."""
+
+    env: Mapping[str, str]
+    warnings: list[str]
+
+    def text(self, name: str, default: str) -> str:
+        """A plain variable, or ``default``."""
+
+    def credential(self, name: str) -> str:
+        """A required credential, or the contents of the file ``<name>_FILE`` names."""
+
+    def boolean(self, name: str, *, default: bool) -> bool:
+        """A yes/no variable."""
+
+    def upstream(self, name: str, default: str) -> str:
+        """A base URL, normalized to ``scheme://host[:port]``."""
+
+
+def variable_prefix(name: str) -> str:
+    """The prefix of account ``name``'s variables: ``live-bot`` -> ``OKX_ACCOUNT_LIVE_BOT_``."""
+    return ACCOUNT_PREFIX + name.upper().replace("-", "_") + "_"
+
+
+def read_accounts(reader: AccountReader, default_upstream: str) -> Accounts:
+    """Read every account (see the module docstring); ``default_upstream`` is SIGNPROXY_UPSTREAM.
+
+    Raises:
+        ConfigError: naming the variable: a missing or invalid credential, a malformed account
+            list, a variable of no listed account, or an upstream that is not OKX's without
+            the explicit override.
+    """
+    allow_custom = reader.boolean(ALLOW_CUSTOM_UPSTREAM_VARIABLE, default=False)
+    names = _account_names(reader.text(ACCOUNTS_VARIABLE, ""))
+    accounts: list[Account] = []
+    if not names or any(_is_set(reader.env, name) for name in DEFAULT_CREDENTIALS):
+        variables: tuple[str, ...] = (*DEFAULT_CREDENTIALS, "OKX_DEMO", "SIGNPROXY_UPSTREAM")
+        accounts.append(_read_one(reader, DEFAULT_ACCOUNT, variables, default_upstream))
+    for name in names:
+        prefix = variable_prefix(name)
+        variables = tuple(prefix + suffix for suffix in (*_SECRET_FIELDS, "DEMO", "UPSTREAM"))
+        accounts.append(_read_one(reader, name, variables, default_upstream))
+    for account in accounts:
+        if account.official or allow_custom:
+            continue
+        variable = f"{variable_prefix(account.name)}UPSTREAM"
+        if account.name == DEFAULT_ACCOUNT or not _is_set(reader.env, variable):
+            variable = "SIGNPROXY_UPSTREAM"
+        raise ConfigError(
+            variable,
+            f"is not one of OKX's REST hosts ({', '.join(sorted(OKX_REST_HOSTS))}); to sign"
+            f" for another (an emulator, a test server) set {ALLOW_CUSTOM_UPSTREAM_VARIABLE}=1",
+        )
+    _refuse_strays(reader.env, names)
+    return Accounts(tuple(accounts))
+
+
+def _read_one(
+    reader: AccountReader, name: str, variables: tuple[str, ...], default_upstream: str
+) -> Account:
+    key, secret, passphrase, demo, upstream = variables
+    credentials = Credentials(
+        api_key=Secret(reader.credential(key)),
+        secret=Secret(reader.credential(secret)),
+        passphrase=Secret(reader.credential(passphrase)),
+        demo=reader.boolean(demo, default=False),
+    )
+    base = (
+        default_upstream if name == DEFAULT_ACCOUNT else reader.upstream(upstream, default_upstream)
+    )
+    # https://www.okx.com:443 is https://www.okx.com; compare hosts without the default port.
+    base = base.removesuffix(":443") if base.startswith("https://") else base
+    shown = "OKX_API_*" if name == DEFAULT_ACCOUNT else key.removesuffix("API_KEY") + "*"
+    return Account(name, credentials, base, shown)
+
+
+def unbound_token_warnings(tokens: tuple[ClientToken, ...], accounts: Accounts) -> list[str]:
+    """Warn about tokens that may use every account when there is more than one."""
+    if len(accounts) < 2:  # noqa: PLR2004 - with one account there is nothing to choose
+        return []
+    return [
+        f"SIGNPROXY_CLIENT_TOKENS: token {token.name} is bound to no account, so it may use all"
+        f" {len(accounts)}; bind it with name:token:account"
+        for token in tokens
+        if not token.accounts
+    ]
+
+
+def _is_set(env: Mapping[str, str], name: str) -> bool:
+    return bool(env.get(name) or env.get(name + "_FILE"))
+
+
+def _account_names(text: str) -> tuple[str, ...]:
+    names: list[str] = []
+    for entry in (part.strip() for part in text.split(",")):
+        if not entry:
+            continue
+        name = account_name(entry)
+        if name is None:
+            raise ConfigError(
+                ACCOUNTS_VARIABLE,
+                "account names are 1-32 of a-z 0-9 - (starting with a letter or digit),"
+                " separated by commas",
+            )
+        if name == DEFAULT_ACCOUNT:
+            raise ConfigError(
+                ACCOUNTS_VARIABLE,
+                "the name default is reserved for the OKX_API_* variables; do not list it",
+            )
+        if name in names:
+            raise ConfigError(ACCOUNTS_VARIABLE, f"the account {name} is listed twice")
+        names.append(name)
+    return tuple(names)
+
+
+def _refuse_strays(env: Mapping[str, str], names: tuple[str, ...]) -> None:
+    known = {variable_prefix(name) + suffix for name in names for suffix in _FIELDS}
+    for variable in sorted(env):
+        if variable.startswith(ACCOUNT_PREFIX) and env[variable] and variable not in known:
+            raise ConfigError(
+                variable,
+                f"belongs to no account listed in {ACCOUNTS_VARIABLE} (an account's variables"
+                " are OKX_ACCOUNT_<NAME>_API_KEY, _API_SECRET, _API_PASSPHRASE, _DEMO and"
+                " _UPSTREAM, with - in the name spelled _)",
+            )
