@@ -29,7 +29,7 @@ from signproxy.check import check_accounts, describe
 from signproxy.config import CREDENTIAL_VARIABLES, FILE_SUFFIX, Settings, merge_sources
 from signproxy.emulator import EmulatedKey, create_emulator_app
 from signproxy.errors import ConfigError
-from signproxy.healthcheck import check, health_url
+from signproxy.healthcheck import check, health_url, probe_token
 from signproxy.logs import Redactor, configure
 from signproxy.reload import Reloader, reloading
 from signproxy.shutdown import HANDLER_FINISH_S, graceful_stop
@@ -58,7 +58,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "emulator":
             return _run_emulator(env, args.host, args.port)
         if args.command == "health":
-            return check(args.url or health_url(env, args.host, args.port), args.timeout)
+            url = args.url or health_url(env, args.host, args.port)
+            return check(url, args.timeout, probe_token(env))
         if args.command == "check":
             return _run_check(env)
         return _run_serve(env, args, redactor)
@@ -217,8 +218,10 @@ async def _serve(
         "signproxy.listening",
         url=f"http://{host}:{port}",
         upstream=settings.upstream,
-        demo=settings.credentials.demo,
-        accounts=list(settings.accounts.names),
+        accounts={
+            account.name: "demo" if account.demo else "live" for account in settings.accounts
+        },
+        read_only=settings.access.policy.read_only,
         body_mode=settings.body_mode,
         emulator=emulator,
         version=__version__,

@@ -7,6 +7,7 @@ startup with a :class:`ConfigError` that names the variable and never shows its 
 
 from __future__ import annotations
 
+import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,11 @@ if TYPE_CHECKING:
     from signproxy.canonical import BodyMode
 
 DEFAULT_PORT = 8787
+# config.example.env's credential values: starting with one of them is a mistake worth a warning.
+EXAMPLE_PLACEHOLDERS = frozenset(
+    {"00000000-fake-key-0000-000000000000", "FAKE0SECRET0000000000000000000000", "fake-passphrase"}
+)
+SHORT_CREDENTIAL = 8
 DEFAULT_UPSTREAM = "https://www.okx.com"
 CREDENTIAL_VARIABLES = ("OKX_API_KEY", "OKX_API_SECRET", "OKX_API_PASSPHRASE")
 FILE_SUFFIX = "_FILE"
@@ -183,6 +189,16 @@ class _Reader:
             # It goes into an HTTP header (or the HMAC key); a stray newline or space is
             # almost always a copy-paste accident, and a CR/LF would be header injection.
             raise ConfigError(name, "must be printable ASCII without surrounding whitespace")
+        if " " in direct and name.endswith(("_API_KEY", "_API_SECRET")):
+            raise ConfigError(name, "must not contain spaces (OKX API keys and secrets have none)")
+        if direct in EXAMPLE_PLACEHOLDERS:
+            self.warnings.append(
+                f"{name}: is config.example.env's placeholder, not a credential; OKX will refuse it"
+            )
+        elif len(direct) < SHORT_CREDENTIAL:
+            # Every occurrence of a secret is redacted from the logs: a very short one garbles
+            # ordinary words there (and is weak).
+            self.warnings.append(f"{name}: is shorter than {SHORT_CREDENTIAL} characters")
         return direct
 
     def optional_secret(self, name: str) -> str | None:
@@ -199,8 +215,11 @@ class _Reader:
             mode = path.stat().st_mode
             value = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
+            # The uid says who must be able to read it (the image runs as 10001).
             raise ConfigError(
-                name, f"cannot read the file it names ({type(exc).__name__})"
+                name,
+                f"cannot read the file it names ({type(exc).__name__};"
+                f" signproxy runs as uid {os.getuid()})",
             ) from None
         if mode & (stat.S_IRWXG | stat.S_IRWXO):
             self.warnings.append(f"{name}: the file is readable by group or others; chmod 600 it")

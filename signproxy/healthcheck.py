@@ -2,7 +2,9 @@
 
 For container health checks: the slim base image has no curl or wget, and this reads the same
 ``SIGNPROXY_HOST``/``SIGNPROXY_PORT`` as ``serve``, so the check follows the proxy's address.
-Standard library only; it never sends anything to OKX.
+When client tokens are configured it sends the first one, so ``--url .../-/ready`` (which needs
+a token, unlike ``/-/health``) works from the proxy's own container too. It never sends
+anything to OKX.
 """
 
 from __future__ import annotations
@@ -10,10 +12,13 @@ from __future__ import annotations
 import sys
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from signproxy.access import TOKENS_VARIABLE
 from signproxy.config import DEFAULT_PORT
 from signproxy.errors import ConfigError
+from signproxy.tokens import parse_client_tokens
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -37,13 +42,36 @@ def health_url(env: Mapping[str, str], host: str | None = None, port: int | None
     return f"http://{host}:{port}{HEALTH_PATH}"
 
 
-def check(url: str, timeout: float) -> int:
-    """GET ``url``; returns 0 when it answers 200, else 1. Says what it saw on stdout."""
+def probe_token(env: Mapping[str, str]) -> str | None:
+    """The first configured client token (``SIGNPROXY_CLIENT_TOKENS[_FILE]``), or None."""
+    text = env.get(TOKENS_VARIABLE)
+    path = env.get(TOKENS_VARIABLE + "_FILE")
+    if not text and path:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+    if not text:
+        return None
+    try:
+        tokens = parse_client_tokens(text, TOKENS_VARIABLE, accounts=None)
+    except ConfigError:
+        return None
+    return tokens[0].token if tokens else None
+
+
+def check(url: str, timeout: float, token: str | None = None) -> int:
+    """GET ``url`` (with ``token`` as a bearer token); 0 when it answers 200, else 1.
+
+    Says what it saw on stdout, never the token.
+    """
     if not url.startswith(("http://", "https://")):
         sys.stdout.write(f"unhealthy: not an http(s) URL: {url}\n")
         return 1
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    request = urllib.request.Request(url, headers=headers)  # noqa: S310 - checked above
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - checked above
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
             status = response.status
     except urllib.error.HTTPError as exc:
         status = exc.code

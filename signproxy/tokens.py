@@ -51,11 +51,12 @@ class ClientToken:
 
 
 def parse_client_tokens(
-    text: str, variable: str, accounts: Collection[str] = (DEFAULT_ACCOUNT,)
+    text: str, variable: str, accounts: Collection[str] | None = (DEFAULT_ACCOUNT,)
 ) -> tuple[ClientToken, ...]:
     """Parse the ``name:token[:accounts]`` list; errors name the variable and entry, not tokens.
 
-    ``accounts`` are the configured account names a token may be bound to.
+    ``accounts`` are the configured account names a token may be bound to (None: not checked,
+    for a caller that only needs the tokens, such as ``signproxy health``).
 
     Raises:
         ConfigError: a malformed entry, a repeated name, a token used twice, or a binding to an
@@ -88,12 +89,12 @@ def parse_client_tokens(
         if any(existing.token == token for existing in tokens):
             raise ConfigError(variable, f"entry {position} ({name}): the same token is used twice")
         allowed = _bindings(bindings, variable, position, name) if bound else frozenset()
-        unknown = sorted(allowed.difference(accounts))
+        unknown = sorted(allowed.difference(accounts)) if accounts is not None else []
         if unknown:
             raise ConfigError(
                 variable,
                 f"entry {position} ({name}) is bound to account(s) that are not configured:"
-                f" {', '.join(unknown)} (configured: {', '.join(accounts)})",
+                f" {', '.join(unknown)} (configured: {', '.join(accounts or ())})",
             )
         tokens.append(ClientToken(name, token, allowed))
     return tuple(tokens)

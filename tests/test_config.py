@@ -154,3 +154,34 @@ def test_environment_wins_over_env_file_per_setting() -> None:
         {"OKX_API_SECRET_FILE": os.devnull, "OKX_API_KEY": "env-key"},
     )
     assert merged == {"OKX_API_SECRET_FILE": os.devnull, "OKX_API_KEY": "env-key"}
+
+
+def test_space_inside_key_or_secret_is_refused() -> None:
+    """An API key or secret with a space inside (a copy-paste slip) is refused, naming the variable."""
+    for name in ("OKX_API_KEY", "OKX_API_SECRET"):
+        with pytest.raises(ConfigError) as caught:
+            Settings.from_env({**BASE, name: "abc def-0000000000"})
+        assert caught.value.variable == name
+
+
+def test_example_placeholders_and_short_values_warn() -> None:
+    """config.example.env's placeholder credentials, and very short ones, give startup warnings."""
+    example = dict(
+        line.split("=", 1)
+        for line in (Path(__file__).parent.parent / "config.example.env").read_text().splitlines()
+        if line.startswith("OKX_API_")
+    )
+    warnings = Settings.from_env({**BASE, **example}).warnings
+    assert len([w for w in warnings if "placeholder" in w]) == 3
+    (short,) = Settings.from_env({**BASE, "OKX_API_PASSPHRASE": "e"}).warnings
+    assert "OKX_API_PASSPHRASE" in short
+    assert Settings.from_env(BASE).warnings == ()
+
+
+def test_unreadable_secret_file_says_which_uid(tmp_path: Path) -> None:
+    """A secret file that cannot be read names the variable and the uid that must read it."""
+    env = {**BASE, "OKX_API_SECRET_FILE": str(tmp_path)}  # a directory: unreadable even as root
+    del env["OKX_API_SECRET"]
+    with pytest.raises(ConfigError, match=f"uid {os.getuid()}") as caught:
+        Settings.from_env(env)
+    assert caught.value.variable == "OKX_API_SECRET_FILE"

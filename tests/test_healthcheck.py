@@ -62,3 +62,19 @@ async def test_health_exits_1_on_an_error_answer(proxy) -> None:
     status, output = await run_health("--url", proxy.base + "/-/nothing")
     assert status == 1
     assert "HTTP 404" in output
+
+
+async def test_ready_probe_sends_the_configured_token(make_proxy, tmp_path) -> None:
+    """With client tokens, `signproxy health --url .../-/ready` sends the first token (from the file) and passes; without it, 401."""
+    token = "tok-health-0123456789abcdefgh"
+    proxy = await make_proxy(SIGNPROXY_CLIENT_TOKENS=f"probe:{token}")
+    url = proxy.base + "/-/ready"
+    status, output = await run_health("--url", url)
+    assert (status, "HTTP 401" in output) == (1, True)
+    tokens_file = tmp_path / "tokens"
+    tokens_file.write_text(f"# the probe uses the first entry\nprobe:{token}\n")
+    status, output = await run_health(
+        "--url", url, env={"SIGNPROXY_CLIENT_TOKENS_FILE": str(tokens_file)}
+    )
+    assert status == 0, output
+    assert token not in output

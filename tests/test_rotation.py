@@ -228,6 +228,7 @@ async def test_emulator_mode_ignores_named_accounts_and_survives_sighup(tmp_path
         await asyncio.wait_for(reader, TIMEOUT)
     assert process.returncode == 0
     (listening_line,) = [line for line in proxy.lines if line["event"] == "signproxy.listening"]
-    assert listening_line["accounts"] == ["default"]
+    assert listening_line["accounts"] == {"default": "live"}
+    assert listening_line["read_only"] is False
     (custom,) = [line for line in proxy.lines if line["event"] == "signproxy.custom_upstream"]
     assert custom["account"] == "default"
