@@ -269,6 +269,13 @@ def _run_emulator(env: Mapping[str, str], host: str, port: int) -> int:
         await runner.setup()
         await web.TCPSite(runner, host, port).start()
         bound_host, bound_port = runner.addresses[0][:2]
+        log.info(
+            "signproxy.emulator_keys",
+            keys={
+                account.name: {"key": account.credentials.api_key.last4(), "demo": account.demo}
+                for account in reader.accounts
+            },
+        )
         log.info("signproxy.emulator_listening", url=f"http://{bound_host}:{bound_port}")
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -161,7 +161,7 @@ async def test_ccxt_round_trip_live(make_proxy):
         if seen.target.startswith("/api/v5/public/instruments?")
     }
     assert instrument_types == {"SPOT", "FUTURES", "SWAP", "OPTION"}
-    placed = next(iter(harness.emulator.book.orders.values()))
+    placed = next(iter(harness.emulator.all_orders()))
     assert (placed["instId"], placed["px"], placed["sz"], placed["state"]) == (
         "BTC-USDT",
         "30000",

@@ -70,4 +70,4 @@ async def test_readme_recipe_runs_as_written(make_proxy, request, tmp_path, lang
     assert output.strip()
     assert_all_signed_by_proxy(harness.emulator, LIVE_KEY)
     assert ("POST", "/api/v5/trade/cancel-order") in calls(harness.emulator)
-    assert all(order["state"] == "canceled" for order in harness.emulator.book.orders.values())
+    assert all(order["state"] == "canceled" for order in harness.emulator.all_orders())

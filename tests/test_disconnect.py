@@ -66,7 +66,7 @@ async def test_disconnected_client_order_still_completes_and_is_logged(
         if runner is not None:
             await runner.cleanup()
     assert slow.answered == 1
-    [order] = emulator.book.orders.values()
+    [order] = emulator.all_orders()
     assert order["clOrdId"] == "gone1"
     assert line["client_gone"] is True
     assert (line["status"], line["okx_code"], line["level"]) == (200, "0", "info")

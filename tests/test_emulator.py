@@ -169,3 +169,23 @@ async def test_emulator_keeps_only_newest_requests(
     assert [seen.target for seen in emulator.received] == [
         f"/api/v5/public/time?n={n}" for n in (2, 3, 4)
     ]
+
+
+async def test_each_key_has_its_own_order_book(emulator_url: str, emulator: EmulatorState) -> None:
+    """An order placed with the demo key is not among the live key's pending orders, as on OKX."""
+    order = (
+        b'{"instId":"BTC-USDT","tdMode":"cash","side":"buy","ordType":"limit","px":"1","sz":"1"}'
+    )
+    target = "/api/v5/trade/order"
+    for key in (DEMO_KEY, LIVE_KEY):
+        headers = signed_headers(key, method="POST", target=target, body=order)
+        _, placed = await call(emulator_url, headers, method="POST", target=target, body=order)
+        assert placed["data"][0]["sCode"] == "0"
+    pending = "/api/v5/trade/orders-pending"
+    seen = {}
+    for key in (DEMO_KEY, LIVE_KEY):
+        _, answer = await call(emulator_url, signed_headers(key, target=pending), target=pending)
+        seen[key.api_key] = [o["ordId"] for o in answer["data"]]
+    assert len(seen[DEMO_KEY.api_key]) == len(seen[LIVE_KEY.api_key]) == 1
+    assert seen[DEMO_KEY.api_key] != seen[LIVE_KEY.api_key]
+    assert len(emulator.all_orders()) == 2

@@ -135,7 +135,7 @@ async def test_signal_drains_in_flight_requests_and_refuses_new_ones(
         replies = await asyncio.gather(*pending)
     assert await serve.finish() == 0
     assert [(status, body["code"]) for status, body in replies] == [(200, "0")] * 3
-    assert sorted(o["clOrdId"] for o in emulator.book.orders.values()) == [
+    assert sorted(o["clOrdId"] for o in emulator.all_orders()) == [
         "drain0",
         "drain1",
         "drain2",

@@ -8,6 +8,7 @@ It answers with OKX's error codes or canned OKX-shaped bodies, and records every
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from dataclasses import dataclass, field
@@ -50,7 +51,23 @@ class EmulatorState:
     received: list[Received] = field(default_factory=list)
     # A long-running emulator (`signproxy serve --emulator`) keeps only the newest requests.
     max_received: int = 10_000
-    book: Book = field(default_factory=Book)
+    # One order book per API key, as on OKX (demo and live never share orders); order ids come
+    # from one counter, so they are unique across keys too.
+    books: dict[str, Book] = field(default_factory=dict)
+    _order_ids: itertools.count[int] = field(
+        default_factory=lambda: itertools.count(612_000_000_000_000_000)
+    )
+
+    def book_for(self, api_key: str) -> Book:
+        """The orders of ``api_key``."""
+        book = self.books.get(api_key)
+        if book is None:
+            book = self.books[api_key] = Book(_ids=self._order_ids)
+        return book
+
+    def all_orders(self) -> list[dict[str, Any]]:
+        """Every key's orders, oldest first within each key (for tests)."""
+        return [order for book in self.books.values() for order in book.orders.values()]
 
     def now_ms(self) -> int:
         """The emulator's clock: the local clock plus ``clock_offset_ms``."""
@@ -95,6 +112,9 @@ def _respond(state: EmulatorState, request: web.Request, body: bytes) -> tuple[i
         outcome = verify(state.keys, seen, now_ms)
         if isinstance(outcome, AuthFailure):
             return outcome.status, {"msg": outcome.msg, "code": outcome.code}
+        book = state.book_for(outcome.api_key)
+    else:
+        book = Book()  # an unsigned public call: no account, no orders
     parsed: Any = None
     if request.method == "POST":
         if not body:
@@ -114,4 +134,4 @@ def _respond(state: EmulatorState, request: web.Request, body: bytes) -> tuple[i
         except ValueError:
             return 400, {"code": "50002", "msg": "Json data format error", "data": []}
     call = Call(request.method, path, dict(request.query), parsed, now_ms)
-    return answer(state.book, call)
+    return answer(book, call)

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import WSMsgType, web
 
 from signproxy.emulator.auth import TIMESTAMP_WINDOW_MS, EmulatedKey
+from signproxy.emulator.endpoints import Book
 from signproxy.signing import Signer
 
 if TYPE_CHECKING:
@@ -160,14 +161,19 @@ def _subscribe(state: EmulatorState, conn: WsConnection, op: str, args: object) 
     answers = [_dumps({"event": op, "arg": arg, "connId": conn.conn_id}) for arg in args]
     if op == "subscribe":
         conn.subscriptions.extend(args)
-        answers += [_push(state, arg) for arg in args]
+        answers += [_push(state, conn, arg) for arg in args]
     return answers
 
 
-def _push(state: EmulatorState, arg: JsonObject) -> str:
+def _book(state: EmulatorState, conn: WsConnection) -> Book:
+    """The logged-in key's orders (order ops and the orders channel need a login first)."""
+    return state.book_for(conn.key.api_key) if conn.key is not None else Book()
+
+
+def _push(state: EmulatorState, conn: WsConnection, arg: JsonObject) -> str:
     now = str(state.now_ms())
     if arg.get("channel") == "orders":
-        live = [o for o in state.book.orders.values() if o["state"] == "live"]
+        live = [o for o in _book(state, conn).orders.values() if o["state"] == "live"]
         data = live[-1:] or [{"instId": "BTC-USDT", "ordId": "0", "state": "live", "uTime": now}]
     else:
         data = [{"instId": arg.get("instId", ""), "last": "30000", "ts": now}]
@@ -177,7 +183,7 @@ def _push(state: EmulatorState, arg: JsonObject) -> str:
 def _order_op(state: EmulatorState, conn: WsConnection, op: str, request: JsonObject) -> list[str]:
     now_ms = state.now_ms()
     args = [a for a in request.get("args") or [] if isinstance(a, dict)]
-    book = state.book
+    book = _book(state, conn)
     if op in _MASS_CANCEL_OPS:
         items: list[JsonObject] = [{"result": True}]
     elif op in _PLACE_OPS:
@@ -185,7 +191,7 @@ def _order_op(state: EmulatorState, conn: WsConnection, op: str, request: JsonOb
     elif op in _CANCEL_OPS:
         items = [book.cancel(arg, now_ms) for arg in args]
     else:
-        items = [_amend(state, arg, now_ms) for arg in args]
+        items = [_amend(book, arg, now_ms) for arg in args]
     failed = sum(1 for item in items if item.get("sCode", "0") != "0")
     code, msg = ("0", "") if not failed else ("1", "All operations failed")
     if failed and failed < len(items):
@@ -202,8 +208,8 @@ def _order_op(state: EmulatorState, conn: WsConnection, op: str, request: JsonOb
     return answers
 
 
-def _amend(state: EmulatorState, arg: JsonObject, now_ms: int) -> JsonObject:
-    order = state.book.find(arg)
+def _amend(book: Book, arg: JsonObject, now_ms: int) -> JsonObject:
+    order = book.find(arg)
     found = order is not None and order["state"] == "live"
     if order is not None and found:
         for name in ("newSz", "newPx"):
