@@ -16,7 +16,7 @@ from signproxy.readiness import clock_check
 from signproxy.selection import PATH_PREFIX, Selector
 from signproxy.timesync import OkxClock
 from signproxy.upstream import Upstream
-from signproxy.ws.policy import allow_all, refuse_writes
+from signproxy.ws.policy import policy_check
 from signproxy.ws.relay import CHANNEL_ROUTE, WebSocketRelay, ws_account_selector
 
 if TYPE_CHECKING:
@@ -71,7 +71,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         on_timestamp_expired=clock.timestamp_rejected if isinstance(clock, OkxClock) else None,
         selector=selector,
     )
-    op_check = refuse_writes if settings.access.policy.read_only else allow_all
+    op_check = policy_check(settings.access.policy)
     relay = WebSocketRelay(
         settings, clock, op_check=op_check, select_account=ws_account_selector(settings, selector)
     )

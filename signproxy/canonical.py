@@ -97,6 +97,11 @@ def body_bytes(raw: bytes, mode: BodyMode) -> bytes:
         json.loads(text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         raise InvalidJson(f"body is not valid JSON: {exc.msg} at char {exc.pos}") from None
+    except ValueError:
+        # Python refuses integers of more than 4300 digits (int_max_str_digits).
+        raise InvalidJson("body has a number too long to parse") from None
+    except RecursionError:
+        raise InvalidJson("body is nested too deeply") from None
     first = text.lstrip(" \t\n\r")[:1]
     if first not in ("{", "["):
         raise InvalidJson("body must be a JSON object or array")

@@ -54,6 +54,8 @@ def test_raw_mode_keeps_bytes() -> None:
         (b'\xef\xbb\xbf{"a": 1}', "byte order mark"),
         (b'{"a": "\xff"}', "not UTF-8"),
         (b'{"a": "line\nbreak"}', "not valid JSON"),
+        (b'{"n": ' + b"9" * 5000 + b"}", "too long"),
+        (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
     ],
 )
 def test_invalid_bodies_are_refused(raw: bytes, fragment: str, mode: str) -> None:

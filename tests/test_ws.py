@@ -823,3 +823,56 @@ async def test_bound_token_cannot_reach_another_account_over_ws(
     await login(ws)
     assert (await upstream_of(ws_emulator)).key == DEMO_KEY
     await ws.close()
+
+
+async def test_deny_rule_also_covers_websocket_orders(
+    make_proxy: MakeProxy, ws_emulator: WsEmulatorState
+) -> None:
+    """SIGNPROXY_DENY_ENDPOINTS on POST /api/v5/trade stops {"op":"order"} too; subscribing still works."""
+    harness = await make_proxy(SIGNPROXY_DENY_ENDPOINTS="POST /api/v5/trade")
+    ws = await connect(harness)
+    await login(ws)
+    for frame in (
+        json.dumps({"id": "1", "op": "order", "args": [ORDER]}),
+        json.dumps({"id": "2", "op": "some-new-op", "args": []}),
+        "{'op': 'order', 'args': []}",
+    ):
+        await ws.send_str(frame)
+        answer = await event(ws)
+        assert answer["code"] == "SPX710", answer
+    await ws.send_str(SUBSCRIBE_ORDERS)
+    assert (await event(ws))["event"] == "subscribe"
+    received = (await upstream_of(ws_emulator)).received
+    assert all("order'" not in str(f) and '"op": "order"' not in str(f) for f in received)
+    assert len(received) == 2  # the signed login and the subscribe
+    await ws.close()
+
+
+async def test_read_only_refuses_frames_it_cannot_parse(
+    make_proxy: MakeProxy, ws_emulator: WsEmulatorState
+) -> None:
+    """In read-only mode a frame that is not a JSON object (single quotes, a BOM) is refused, not relayed; ping still works."""
+    harness = await make_proxy(SIGNPROXY_READ_ONLY="1")
+    ws = await connect(harness)
+    for frame in ("{'op':'order','args':[]}", '\ufeff{"op":"order","args":[]}'):
+        await ws.send_str(frame)
+        assert (await event(ws))["code"] == "SPX710"
+    await ws.send_str("ping")
+    assert await text(ws) == "pong"
+    assert (await upstream_of(ws_emulator)).received == ["ping"]
+    await ws.close()
+
+
+async def test_default_policy_relays_unparseable_frames(
+    proxy: Harness, ws_emulator: WsEmulatorState
+) -> None:
+    """With no rule on the trading endpoints, frames the proxy cannot parse are relayed for OKX to answer."""
+    ws = await connect(proxy)
+    await ws.send_str("{'op':'subscribe'}")
+    conn = await upstream_of(ws_emulator)
+    for _ in range(100):  # bounded wait for the relay
+        if conn.received:
+            break
+        await asyncio.sleep(0.01)
+    assert conn.received == ["{'op':'subscribe'}"]
+    await ws.close()

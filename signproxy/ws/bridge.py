@@ -22,7 +22,15 @@ from typing import TYPE_CHECKING, Any, Literal
 import structlog
 from aiohttp import WSCloseCode, WSMsgType
 
-from signproxy.ws.frames import AMBIGUOUS_FRAME, classify, event_error, login_answer, op_error
+from signproxy.ws.frames import (
+    AMBIGUOUS_FRAME,
+    KEEPALIVE_PING,
+    ClientFrame,
+    classify,
+    event_error,
+    login_answer,
+    op_error,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -244,19 +252,10 @@ class Bridge:
     async def _handled_here(self, data: str | bytes) -> bool:
         """Answer or rewrite a client frame the proxy must act on; True when it is done with it."""
         frame = classify(data)
-        if frame.ambiguous:
-            self.stats.refused += 1
-            await self._client.send_str(
-                event_error(AMBIGUOUS_FRAME, "refused by signproxy: a key is repeated")
-            )
-            return True
-        request = frame.request
-        if request is None or not frame.has_op:
-            return False
-        refusal = self._op_check(self._request, self._channel, request)
+        refusal = self._refusal(frame, data)
         if refusal is not None:
             self.stats.refused += 1
-            await self._client.send_str(op_error(request, refusal.code, refusal.msg))
+            await self._client.send_str(refusal)
             return True
         if not frame.is_login:
             return False
@@ -266,6 +265,23 @@ class Bridge:
             return True
         await self._send_login("client")
         return True
+
+    def _refusal(self, frame: ClientFrame, data: str | bytes) -> str | None:
+        """The error event to answer instead of relaying ``frame``, or None to let it pass."""
+        if frame.ambiguous:
+            return event_error(AMBIGUOUS_FRAME, "refused by signproxy: a key is repeated")
+        request = frame.request
+        if request is None:
+            if data == KEEPALIVE_PING:
+                return None
+            # Not a JSON object: relayed unless the op check (read-only, trading rules) fails
+            # closed on frames it cannot judge.
+            refused = self._op_check(self._request, self._channel, None)
+            return None if refused is None else event_error(refused.code, refused.msg)
+        if not frame.has_op:
+            return None
+        refused = self._op_check(self._request, self._channel, request)
+        return None if refused is None else op_error(request, refused.code, refused.msg)
 
     async def _send_login(self, source: str) -> None:
         self._login_pending = source

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from aiohttp import web
 
 from signproxy.ws.frames import REFUSED_BY_POLICY
+
+if TYPE_CHECKING:
+    from signproxy.policy import Policy
 
 # OKX's trading ops over WebSocket (okx-facts.md), for documentation and tests; read-only mode
 # does not rely on this list but on the allow-list below, so an op OKX adds later is refused too.
@@ -45,24 +48,88 @@ class WsRefusal:
     msg: str
 
 
-OpCheck: TypeAlias = Callable[[web.Request, str, Mapping[str, Any]], WsRefusal | None]
+# The frame is None when it is not a JSON object (the keepalive "ping" never reaches a check).
+OpCheck: TypeAlias = Callable[[web.Request, str, Mapping[str, Any] | None], WsRefusal | None]
+
+# The REST endpoint each WebSocket trading op stands for: the endpoint policy judges the op as
+# that request, so a deny rule on POST /api/v5/trade/order also stops {"op":"order"}.
+OP_PATHS = {
+    "order": "/api/v5/trade/order",
+    "batch-orders": "/api/v5/trade/batch-orders",
+    "cancel-order": "/api/v5/trade/cancel-order",
+    "batch-cancel-orders": "/api/v5/trade/cancel-batch-orders",
+    "amend-order": "/api/v5/trade/amend-order",
+    "batch-amend-orders": "/api/v5/trade/amend-batch-orders",
+    "mass-cancel": "/api/v5/trade/mass-cancel",
+    "sprd-order": "/api/v5/sprd/order",
+    "sprd-amend-order": "/api/v5/sprd/amend-order",
+    "sprd-cancel-order": "/api/v5/sprd/cancel-order",
+    "sprd-mass-cancel": "/api/v5/sprd/mass-cancel",
+}
 
 
-def allow_all(_request: web.Request, _channel: str, _frame: Mapping[str, Any]) -> None:
+def allow_all(_request: web.Request, _channel: str, _frame: Mapping[str, Any] | None) -> None:
     """The default check: every request goes to OKX."""
 
 
 def refuse_writes(
-    _request: web.Request, _channel: str, frame: Mapping[str, Any]
+    _request: web.Request, _channel: str, frame: Mapping[str, Any] | None
 ) -> WsRefusal | None:
     """Read-only: refuse every op except login, subscribe and unsubscribe.
 
     That refuses all of :data:`ORDER_OPS` (and ``sprd-*``), and any op OKX adds later.
-    A frame without ``op`` goes through: OKX acts on nothing without one.
+    A frame without ``op`` goes through: OKX acts on nothing without one. A frame that is not a
+    JSON object cannot be checked, so it is refused (fail closed).
     """
+    if frame is None:
+        return _UNCHECKABLE
     if "op" not in frame:
         return None
     op = frame["op"]
     if isinstance(op, str) and op in READ_ONLY_OPS:
         return None
     return WsRefusal(REFUSED_BY_POLICY, "refused by signproxy: read-only mode allows no orders")
+
+
+_UNCHECKABLE = WsRefusal(
+    REFUSED_BY_POLICY, "refused by signproxy: a frame that is not a JSON object cannot be checked"
+)
+
+
+def policy_check(policy: Policy) -> OpCheck:
+    """The op check for an endpoint policy: each op is judged as the REST request it stands for.
+
+    Without any rule touching the trading endpoints (the default), every op goes through. Once
+    one does, the check fails closed: unknown ops and frames that are not JSON objects are
+    refused too, since what OKX would do with them cannot be judged. Read-only mode refuses
+    every op but login, subscribe and unsubscribe (:func:`refuse_writes`).
+    """
+    if policy.read_only:
+        return refuse_writes
+    if not any(policy.refusal("POST", path) for path in OP_PATHS.values()):
+        return allow_all
+
+    def check(
+        _request: web.Request, _channel: str, frame: Mapping[str, Any] | None
+    ) -> WsRefusal | None:
+        if frame is None:
+            return _UNCHECKABLE
+        if "op" not in frame:
+            return None
+        op = frame["op"]
+        if isinstance(op, str) and op in READ_ONLY_OPS:
+            return None
+        path = OP_PATHS.get(op) if isinstance(op, str) else None
+        if path is None:
+            return WsRefusal(
+                REFUSED_BY_POLICY, "refused by signproxy: an op the endpoint policy cannot judge"
+            )
+        rule = policy.refusal("POST", path)
+        if rule is None:
+            return None
+        return WsRefusal(
+            REFUSED_BY_POLICY,
+            f"refused by signproxy: policy rule '{rule.name}' denies {op} (POST {path})",
+        )
+
+    return check
