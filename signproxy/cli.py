@@ -26,7 +26,13 @@ from signproxy.account_env import (
 )
 from signproxy.app import INFLIGHT, SELECTOR, create_app
 from signproxy.check import check_accounts, describe
-from signproxy.config import CREDENTIAL_VARIABLES, FILE_SUFFIX, Settings, merge_sources
+from signproxy.config import (
+    CREDENTIAL_VARIABLES,
+    FILE_SUFFIX,
+    Settings,
+    log_options,
+    merge_sources,
+)
 from signproxy.emulator import EmulatedKey, create_emulator_app
 from signproxy.errors import ConfigError
 from signproxy.healthcheck import check, health_url, probe_token
@@ -48,13 +54,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit status."""
     args = _parser().parse_args(argv)
     redactor = Redactor()
+    configured = False
     try:
         env = _environment(args.env_file)
-        configure(
-            level=env.get("SIGNPROXY_LOG_LEVEL", "info").lower(),
-            fmt="auto",
-            redactor=redactor,
-        )
+        level, fmt = log_options(env)
+        configure(level=level, fmt=fmt, redactor=redactor)
+        configured = True
         if args.command == "emulator":
             return _run_emulator(env, args.host, args.port)
         if args.command == "health":
@@ -64,7 +69,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_check(env)
         return _run_serve(env, args, redactor)
     except ConfigError as exc:
-        configure(redactor=redactor)
+        if not configured:  # the log settings themselves were bad: use the defaults
+            configure(redactor=redactor)
         structlog.get_logger("signproxy").error(
             "signproxy.config_error", variable=exc.variable, problem=exc.message
         )
@@ -201,6 +207,11 @@ async def _serve(
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    # Until the reloader takes SIGHUP over (once started), a rotation signal must not end the
+    # process, which is SIGHUP's default action.
+    loop.add_signal_handler(
+        signal.SIGHUP, lambda: log.warning("signproxy.reload_skipped", reason="still starting")
+    )
     app = create_app(settings)
     if reload is not None:
         read_env, env_file, redactor = reload

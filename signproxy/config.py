@@ -94,6 +94,7 @@ class Settings:
         """
         reader = _Reader(env)
         bind_host = host or reader.text("SIGNPROXY_HOST", "127.0.0.1")
+        log_level, log_format = log_options(env)
         default_upstream = reader.upstream("SIGNPROXY_UPSTREAM", DEFAULT_UPSTREAM)
         accounts = read_accounts(reader, default_upstream)
         access = read_access(reader, bind_host, accounts.names)
@@ -114,10 +115,8 @@ class Settings:
             ),
             connect_timeout=reader.seconds("SIGNPROXY_CONNECT_TIMEOUT", 5.0),
             request_timeout=reader.seconds("SIGNPROXY_TIMEOUT", 15.0),
-            log_level=reader.choice("SIGNPROXY_LOG_LEVEL", ("info", "debug", "warning", "error")),
-            log_format=cast(
-                "LogFormat", reader.choice("SIGNPROXY_LOG_FORMAT", ("auto", "json", "console"))
-            ),
+            log_level=log_level,
+            log_format=log_format,
             access=access,
             ws_upstream=reader.ws_upstream(
                 "SIGNPROXY_WS_UPSTREAM",
@@ -149,6 +148,18 @@ class Settings:
             *self.accounts.sensitive_values(),
             *self.access.sensitive_values(),
         )
+
+
+def log_options(env: Mapping[str, str]) -> tuple[str, LogFormat]:
+    """Read the log level and format; the CLI needs them before the rest, to log config errors.
+
+    Raises:
+        ConfigError: ``SIGNPROXY_LOG_LEVEL`` or ``SIGNPROXY_LOG_FORMAT`` is not one of its choices.
+    """
+    reader = _Reader(env)
+    level = reader.choice("SIGNPROXY_LOG_LEVEL", ("info", "debug", "warning", "error"))
+    fmt = reader.choice("SIGNPROXY_LOG_FORMAT", ("auto", "json", "console"))
+    return level, cast("LogFormat", fmt)
 
 
 def merge_sources(env_file: Mapping[str, str | None], environ: Mapping[str, str]) -> dict[str, str]:

@@ -15,6 +15,8 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sys
+import traceback
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -25,28 +27,25 @@ def run_workers(count: int, serve: Callable[[], None]) -> int:
     """Fork ``count`` processes that each call ``serve()``; return the exit status for main.
 
     ``serve`` runs the proxy until SIGTERM/SIGINT and returns; it must set up its own event loop
-    (nothing asynchronous may exist before the fork).
+    (nothing asynchronous may exist before the fork). A worker ended by a signal makes the
+    status 128 + the signal's number, as a shell reports it, so a supervisor sees a failure.
     """
     children: set[int] = set()
-    for _ in range(count):
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - runs in the child, which leaves with os._exit
-            status = 1
-            try:
-                serve()
-                status = 0
-            finally:
-                os._exit(status)
-        children.add(pid)
 
     def forward(signum: int, _frame: object) -> None:
         for child in children:
             _signal(child, signum)
 
-    # SIGHUP too: each worker reloads its own accounts (key rotation); unforwarded, its
-    # default action would end this parent and, with it, the workers.
-    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+    # Installed before the first fork, so a signal that comes early is not lost. SIGHUP too:
+    # each worker reloads its own accounts (key rotation); unhandled, its default action would
+    # end this parent and, with it, the workers.
+    for signum in _FORWARDED:
         signal.signal(signum, forward)
+    for _ in range(count):
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - runs in the child, which leaves with os._exit
+            os._exit(_child(serve))
+        children.add(pid)
     status = 0
     while children:
         pid, wait_status = os.wait()
@@ -56,8 +55,26 @@ def run_workers(count: int, serve: Callable[[], None]) -> int:
         # workers than configured would be a silent surprise.
         for child in children:
             _signal(child, signal.SIGTERM)
-        status = status or max(code, 0)
+        status = status or (code if code >= 0 else 128 - code)
     return status
+
+
+_FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+def _child(serve: Callable[[], None]) -> int:  # pragma: no cover - runs in a forked child
+    # The parent's forwarding handlers (and its list of siblings) must not act in a worker:
+    # back to the defaults until serve() installs its own; SIGHUP ignored until it can reload.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        serve()
+    except BaseException:  # noqa: BLE001 - the worker is about to exit; say why first
+        traceback.print_exc()
+        sys.stderr.flush()
+        return 1
+    return 0
 
 
 def _signal(pid: int, signum: int) -> None:

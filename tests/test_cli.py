@@ -195,3 +195,17 @@ async def test_console_script_is_installed() -> None:
     out, _ = await process.communicate()
     assert process.returncode == 0
     assert out.decode().startswith("signproxy ")
+
+
+async def test_log_options_are_checked_and_applied() -> None:
+    """A bad SIGNPROXY_LOG_LEVEL is a config error (exit 2, named); SIGNPROXY_LOG_FORMAT=console is used."""
+    status, out = await run("serve", "--port", "0", env=clean_env(SIGNPROXY_LOG_LEVEL="verbose"))
+    assert status == 2
+    assert "SIGNPROXY_LOG_LEVEL" in out
+    assert "Traceback" not in out
+    # A later config error (no credentials) is logged in the chosen format.
+    status, out = await run("serve", "--port", "0", env=clean_env(SIGNPROXY_LOG_FORMAT="console"))
+    assert status == 2
+    first = out.splitlines()[0]
+    assert "signproxy.config_error" in first
+    assert not first.startswith("{")

@@ -11,9 +11,11 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import aiohttp
 import pytest
+from aiohttp import web
 from conftest import LIVE_KEY, env_for
 
 from signproxy.config import Settings
@@ -100,3 +102,74 @@ def test_event_loop_is_uvloop_when_installed():
     """The proxy runs on uvloop whenever uvloop is importable, else on asyncio's loop."""
     expected = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
     assert loop_name() == expected
+
+
+def _start_workers(emulator_url, out, port: int) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        **env_for(LIVE_KEY, emulator_url),
+        "SIGNPROXY_WORKERS": "2",
+        "SIGNPROXY_LOG_FORMAT": "json",
+    }
+    argv = [sys.executable, "-m", "signproxy", "serve", "--port", str(port)]
+    with out.open("wb") as sink:
+        return subprocess.Popen(argv, env=env, stdout=sink, stderr=subprocess.STDOUT)
+
+
+async def test_a_killed_worker_fails_the_whole_proxy(emulator_url, tmp_path):
+    """When a worker is killed (OOM, SIGKILL) the others stop and the proxy exits 128+signal, not 0."""
+    out = tmp_path / "proxy.log"
+    proc = _start_workers(emulator_url, out, _free_port())
+    try:
+        listening = await _wait_for_listeners(out, 2, proc)
+        os.kill(listening[0]["pid"], signal.SIGKILL)
+        status = await asyncio.to_thread(proc.wait, 30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert status == 128 + signal.SIGKILL
+
+
+async def test_sighup_while_starting_does_not_end_the_proxy(aiohttp_server, tmp_path):
+    """A SIGHUP (key rotation) during the workers' startup clock sync is survived; SIGTERM then exits 0."""
+
+    async def stall(_request: web.Request) -> web.Response:
+        await asyncio.sleep(10)  # OKX's clock cannot be read: startup waits its budget (5 s)
+        return web.Response(status=503)
+
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", stall)
+    upstream = str((await aiohttp_server(app)).make_url("")).rstrip("/")
+    out = tmp_path / "proxy.log"
+    env = {
+        **os.environ,
+        **env_for(LIVE_KEY, upstream),
+        "SIGNPROXY_WORKERS": "2",
+        "SIGNPROXY_LOG_FORMAT": "json",
+        "SIGNPROXY_CLOCK_SYNC_INTERVAL": "60",
+        "SIGNPROXY_TIMEOUT": "2",
+    }
+    argv = [sys.executable, "-m", "signproxy", "serve", "--port", str(_free_port())]
+    with out.open("wb") as sink:
+        proc = subprocess.Popen(argv, env=env, stdout=sink, stderr=subprocess.STDOUT)  # noqa: ASYNC220
+    children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
+    try:
+        for _ in range(200):  # bounded: until both workers are forked
+            # A /proc read is instant; no need for a thread.
+            if proc.poll() is not None or len(children.read_text().split()) == 2:  # noqa: ASYNC240
+                break
+            await asyncio.sleep(0.02)
+        assert "signproxy.listening" not in out.read_text()  # still starting
+        for _ in range(3):
+            proc.send_signal(signal.SIGHUP)
+            await asyncio.sleep(0.1)
+        await _wait_for_listeners(out, 2, proc)
+        proc.send_signal(signal.SIGTERM)
+        status = await asyncio.to_thread(proc.wait, 30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert status == 0, out.read_text()
+    assert "signproxy.reload_skipped" in out.read_text()
