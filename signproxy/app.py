@@ -9,15 +9,17 @@ from aiohttp import web
 from signproxy.config import Settings
 from signproxy.guard import make_guard
 from signproxy.handler import ProxyHandler
+from signproxy.healthcheck import HEALTH_PATH
 from signproxy.inflight import InFlight
 from signproxy.middleware import make_middleware
-from signproxy.ops import HEALTH_PATH, Operations
+from signproxy.ops import Operations
 from signproxy.readiness import clock_check
 from signproxy.selection import PATH_PREFIX, Selector
 from signproxy.timesync import OkxClock
 from signproxy.upstream import Upstream
+from signproxy.ws.accounts import ws_account_selector
 from signproxy.ws.policy import policy_check
-from signproxy.ws.relay import CHANNEL_ROUTE, WebSocketRelay, ws_account_selector
+from signproxy.ws.relay import CHANNEL_ROUTE, WebSocketRelay
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator

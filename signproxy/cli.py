@@ -23,11 +23,11 @@ from signproxy.account_env import (
     ACCOUNT_PREFIX,
     ACCOUNTS_VARIABLE,
     ALLOW_CUSTOM_UPSTREAM_VARIABLE,
+    DEFAULT_CREDENTIALS,
 )
 from signproxy.app import INFLIGHT, SELECTOR, create_app
 from signproxy.check import check_accounts, describe
 from signproxy.config import (
-    CREDENTIAL_VARIABLES,
     FILE_SUFFIX,
     Settings,
     log_options,
@@ -154,7 +154,7 @@ def _run_serve(env: Mapping[str, str], args: argparse.Namespace, redactor: Redac
         name: value
         for name, value in env.items()
         if name.removesuffix(FILE_SUFFIX)
-        not in (*CREDENTIAL_VARIABLES, "OKX_DEMO", "SIGNPROXY_UPSTREAM", ACCOUNTS_VARIABLE)
+        not in (*DEFAULT_CREDENTIALS, "OKX_DEMO", "SIGNPROXY_UPSTREAM", ACCOUNTS_VARIABLE)
         and not name.startswith(ACCOUNT_PREFIX)
     }
     redactor.set_secrets((key.api_key, key.secret, key.passphrase))

@@ -11,7 +11,7 @@ import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, cast
+from typing import TYPE_CHECKING, cast
 from urllib.parse import urlsplit
 
 from signproxy.access import Access, read_access
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from signproxy.canonical import BodyMode
+    from signproxy.logs import LogFormat
 
 DEFAULT_PORT = 8787
 # config.example.env's credential values: starting with one of them is a mistake worth a warning.
@@ -33,10 +34,8 @@ EXAMPLE_PLACEHOLDERS = frozenset(
 )
 SHORT_CREDENTIAL = 8
 DEFAULT_UPSTREAM = "https://www.okx.com"
-CREDENTIAL_VARIABLES = ("OKX_API_KEY", "OKX_API_SECRET", "OKX_API_PASSPHRASE")
 FILE_SUFFIX = "_FILE"
 
-LogFormat = Literal["auto", "json", "console"]
 
 __all__ = ["Credentials", "Secret", "Settings", "merge_sources"]
 

@@ -8,7 +8,6 @@ line, with the refusing rule in its ``rule`` field.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -34,8 +33,8 @@ if TYPE_CHECKING:
     from multidict import CIMultiDictProxy
 
     from signproxy.access import Access
+    from signproxy.middleware import Handler
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 # Headers that name another host, scheme, port, path or method for a request. The proxy never
 # forwards them (the upstream and the signed target are fixed), but a client that sends one

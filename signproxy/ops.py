@@ -21,6 +21,7 @@ from aiohttp import web
 from prometheus_client import generate_latest
 
 from signproxy.errors import MethodNotAllowed, UpstreamError
+from signproxy.healthcheck import HEALTH_PATH
 from signproxy.metrics import Metrics
 from signproxy.readiness import (
     READINESS,
@@ -36,7 +37,6 @@ if TYPE_CHECKING:
     from signproxy.config import Settings
     from signproxy.upstream import Upstream
 
-HEALTH_PATH = "/-/health"
 READY_PATH = "/-/ready"
 METRICS_PATH = "/-/metrics"
 PROBE_TARGET = "/api/v5/public/time"  # public: no signature, tiny answer, rate limit 10 per 2 s

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -24,19 +23,17 @@ import structlog
 from aiohttp import WSCloseCode, web
 
 from signproxy.handler import LOG_FIELDS
-from signproxy.signing import Signer
+from signproxy.ws.accounts import WsAccount
 from signproxy.ws.bridge import CLOSE_TIMEOUT, Bridge, close_reason
 from signproxy.ws.errors import NotWebSocket, TooManyWebSockets, WebSocketUnavailable
 from signproxy.ws.frames import login_frame
 from signproxy.ws.policy import allow_all
-from signproxy.ws.urls import derive_ws_base
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from signproxy.clock import Clock
-    from signproxy.config import Secret, Settings
-    from signproxy.selection import Selector
+    from signproxy.config import Settings
     from signproxy.ws.policy import OpCheck
 
 CHANNEL_ROUTE = "/ws/v5/{channel:(?:private|business|public)}"
@@ -45,80 +42,26 @@ HEARTBEAT_SECONDS = 20.0  # protocol-level pings on both legs find dead peers; O
 _LOGIN_CHANNELS = frozenset({"private", "business"})
 
 
-@dataclass(frozen=True, slots=True)
-class WsAccount:
-    """The credentials and WebSocket host one connection logs in with."""
-
-    name: str
-    api_key: Secret
-    passphrase: Secret
-    signer: Signer
-    ws_base: str | None
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> WsAccount:
-        """The single configured account."""
-        credentials = settings.credentials
-        return cls(
-            name="default",
-            api_key=credentials.api_key,
-            passphrase=credentials.passphrase,
-            signer=Signer(credentials.secret.reveal()),
-            ws_base=settings.ws_upstream,
-        )
-
-
-def ws_account_selector(
-    settings: Settings, selector: Selector
-) -> Callable[[web.Request], WsAccount]:
-    """Select a connection's account exactly as a REST request's (prefix, header, token binding).
-
-    The primary account logs in to ``SIGNPROXY_WS_UPSTREAM`` (derived from its host unless set);
-    a named account to the WebSocket host derived from its own REST host and demo flag.
-    """
-    primary = settings.accounts.primary.name
-
-    def select(request: web.Request) -> WsAccount:
-        account, _ = selector.select(request, request.raw_path, request[LOG_FIELDS])
-        ws_base = (
-            settings.ws_upstream
-            if account.name == primary
-            else derive_ws_base(account.upstream, demo=account.demo)
-        )
-        credentials = account.credentials
-        return WsAccount(
-            account.name, credentials.api_key, credentials.passphrase, account.signer, ws_base
-        )
-
-    return select
-
-
-def no_guard(_request: web.Request) -> None:
-    """The default connection guard: every client may connect."""
-
-
 class WebSocketRelay:
     """Serves ``/ws/v5/{private,business,public}``; one :class:`Bridge` per connection."""
 
-    def __init__(  # noqa: PLR0913 - collaborators are injected, all keyword-only
+    def __init__(
         self,
         settings: Settings,
         clock: Clock,
         *,
         select_account: Callable[[web.Request], WsAccount] | None = None,
-        guard: Callable[[web.Request], None] = no_guard,
         op_check: OpCheck = allow_all,
         heartbeat: float = HEARTBEAT_SECONDS,
     ) -> None:
         """Take collaborators in.
 
-        ``guard`` may raise a RequestRejected to refuse the connection before the upgrade;
-        ``select_account`` picks the credentials (default: the one configured account);
-        ``op_check`` may refuse single requests (default: allow all).
+        Client tokens, Host and Origin checks are the app's guard middleware's, which wraps these
+        routes like every other. ``select_account`` picks the credentials (default: the one
+        configured account); ``op_check`` may refuse single requests (default: allow all).
         """
         default = WsAccount.from_settings(settings)
         self._select = select_account or (lambda _request: default)
-        self._guard = guard
         self._op_check = op_check
         self._clock = clock
         self._auto_login = settings.ws_auto_login
@@ -186,7 +129,6 @@ class WebSocketRelay:
         fields = request[LOG_FIELDS]
         channel = request.match_info["channel"]
         fields["path"] = request.path
-        self._guard(request)
         client = web.WebSocketResponse(
             autoping=True,
             heartbeat=self._heartbeat,
@@ -224,7 +166,13 @@ class WebSocketRelay:
         ids = {"request_id": fields["request_id"], "channel": channel}
         upstream, (code, reason) = await self._connect(url)
         client.headers["X-Request-Id"] = fields["request_id"]
-        await client.prepare(request)
+        try:
+            await client.prepare(request)
+        except BaseException:
+            # The client left while OKX was being reached: OKX's side must not stay open.
+            if upstream is not None:
+                await upstream.close()
+            raise
         if upstream is None:
             self._log.warning(
                 "signproxy.ws_upstream_failed", upstream=_host(url), reason=reason, **ids
