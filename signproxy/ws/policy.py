@@ -81,19 +81,31 @@ def refuse_writes(
     A frame without ``op`` goes through: OKX acts on nothing without one. A frame that is not a
     JSON object cannot be checked, so it is refused (fail closed).
     """
-    if frame is None:
-        return _UNCHECKABLE
-    if "op" not in frame:
+    op = _write_op(frame)
+    if op is _PASSES:
         return None
-    op = frame["op"]
-    if isinstance(op, str) and op in READ_ONLY_OPS:
-        return None
+    if isinstance(op, WsRefusal):
+        return op
     return WsRefusal(REFUSED_BY_POLICY, "refused by signproxy: read-only mode allows no orders")
 
 
+_PASSES = object()
 _UNCHECKABLE = WsRefusal(
     REFUSED_BY_POLICY, "refused by signproxy: a frame that is not a JSON object cannot be checked"
 )
+
+
+def _write_op(frame: Mapping[str, Any] | None) -> object:
+    """Find what a frame may write: ``_PASSES`` when nothing, else its ``op`` (any JSON value).
+
+    A frame that cannot be checked at all gives the refusal for that.
+    """
+    if frame is None:
+        return _UNCHECKABLE
+    if "op" not in frame:  # OKX acts on nothing without an op
+        return _PASSES
+    op = frame["op"]
+    return _PASSES if isinstance(op, str) and op in READ_ONLY_OPS else op
 
 
 def policy_check(policy: Policy) -> OpCheck:
@@ -112,13 +124,11 @@ def policy_check(policy: Policy) -> OpCheck:
     def check(
         _request: web.Request, _channel: str, frame: Mapping[str, Any] | None
     ) -> WsRefusal | None:
-        if frame is None:
-            return _UNCHECKABLE
-        if "op" not in frame:
+        op = _write_op(frame)
+        if op is _PASSES:
             return None
-        op = frame["op"]
-        if isinstance(op, str) and op in READ_ONLY_OPS:
-            return None
+        if isinstance(op, WsRefusal):
+            return op
         path = OP_PATHS.get(op) if isinstance(op, str) else None
         if path is None:
             return WsRefusal(
