@@ -30,7 +30,7 @@ INSECURE_BIND_VARIABLE = "SIGNPROXY_INSECURE_BIND"
 
 
 class VariableReader(Protocol):
-    """What :func:`read_access` needs from ``config._Reader``."""
+    """What :func:`read_access` needs from ``variables.VariableReader``."""
 
     warnings: list[str]
 

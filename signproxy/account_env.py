@@ -46,7 +46,7 @@ _FIELDS = (*_SECRET_FIELDS, *(name + "_FILE" for name in _SECRET_FIELDS), "DEMO"
 
 
 class AccountReader(Protocol):
-    """What :func:`read_accounts` needs from ``config._Reader``."""
+    """What :func:`read_accounts` needs from ``variables.VariableReader``."""
 
     env: Mapping[str, str]
     warnings: list[str]

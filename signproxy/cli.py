@@ -28,7 +28,6 @@ from signproxy.account_env import (
 from signproxy.app import INFLIGHT, SELECTOR, create_app
 from signproxy.check import check_accounts, describe
 from signproxy.config import (
-    FILE_SUFFIX,
     Settings,
     log_options,
     merge_sources,
@@ -40,6 +39,7 @@ from signproxy.logs import Redactor, configure
 from signproxy.reload import Reloader, reloading
 from signproxy.shutdown import HANDLER_FINISH_S, graceful_stop
 from signproxy.speed import loop_name, run
+from signproxy.variables import FILE_SUFFIX
 from signproxy.workers import run_workers
 
 if TYPE_CHECKING:

@@ -7,18 +7,14 @@ startup with a :class:`ConfigError` that names the variable and never shows its 
 
 from __future__ import annotations
 
-import os
-import stat
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, cast
-from urllib.parse import urlsplit
 
 from signproxy.access import Access, read_access
 from signproxy.account_env import read_accounts, unbound_token_warnings
 from signproxy.accounts import DEFAULT_ACCOUNT, Account, Accounts
 from signproxy.credentials import Credentials, Secret
-from signproxy.errors import ConfigError
+from signproxy.variables import FILE_SUFFIX, VariableReader
 from signproxy.ws.urls import derive_ws_base
 
 if TYPE_CHECKING:
@@ -28,13 +24,7 @@ if TYPE_CHECKING:
     from signproxy.logs import LogFormat
 
 DEFAULT_PORT = 8787
-# config.example.env's credential values: starting with one of them is a mistake worth a warning.
-EXAMPLE_PLACEHOLDERS = frozenset(
-    {"00000000-fake-key-0000-000000000000", "FAKE0SECRET0000000000000000000000", "fake-passphrase"}
-)
-SHORT_CREDENTIAL = 8
 DEFAULT_UPSTREAM = "https://www.okx.com"
-FILE_SUFFIX = "_FILE"
 
 
 __all__ = ["Credentials", "Secret", "Settings", "merge_sources"]
@@ -91,7 +81,7 @@ class Settings:
         Raises:
             ConfigError: a variable is missing or invalid; the message names it.
         """
-        reader = _Reader(env)
+        reader = VariableReader(env)
         bind_host = host or reader.text("SIGNPROXY_HOST", "127.0.0.1")
         log_level, log_format = log_options(env)
         default_upstream = reader.upstream("SIGNPROXY_UPSTREAM", DEFAULT_UPSTREAM)
@@ -155,7 +145,7 @@ def log_options(env: Mapping[str, str]) -> tuple[str, LogFormat]:
     Raises:
         ConfigError: ``SIGNPROXY_LOG_LEVEL`` or ``SIGNPROXY_LOG_FORMAT`` is not one of its choices.
     """
-    reader = _Reader(env)
+    reader = VariableReader(env)
     level = reader.choice("SIGNPROXY_LOG_LEVEL", ("info", "debug", "warning", "error"))
     fmt = reader.choice("SIGNPROXY_LOG_FORMAT", ("auto", "json", "console"))
     return level, cast("LogFormat", fmt)
@@ -174,162 +164,3 @@ def merge_sources(env_file: Mapping[str, str | None], environ: Mapping[str, str]
         merged.pop(base + FILE_SUFFIX, None)
         merged[name] = value
     return merged
-
-
-class _Reader:
-    """Reads one variable at a time, raising ConfigError that names it."""
-
-    def __init__(self, env: Mapping[str, str]) -> None:
-        self.env = env
-        self.warnings: list[str] = []
-
-    def _raw(self, name: str) -> str | None:
-        value = self.env.get(name)
-        return value or None
-
-    def credential(self, name: str) -> str:
-        direct, path = self._raw(name), self._raw(name + FILE_SUFFIX)
-        if direct is not None and path is not None:
-            raise ConfigError(name, f"set either {name} or {name}{FILE_SUFFIX}, not both")
-        if path is not None:
-            direct = self._read_secret_file(name + FILE_SUFFIX, Path(path))
-        if direct is None:
-            raise ConfigError(name, f"is required (or {name}{FILE_SUFFIX} with a path to it)")
-        if not direct.isascii() or not direct.isprintable() or direct != direct.strip():
-            # It goes into an HTTP header (or the HMAC key); a stray newline or space is
-            # almost always a copy-paste accident, and a CR/LF would be header injection.
-            raise ConfigError(name, "must be printable ASCII without surrounding whitespace")
-        if " " in direct and name.endswith(("_API_KEY", "_API_SECRET")):
-            raise ConfigError(name, "must not contain spaces (OKX API keys and secrets have none)")
-        if direct in EXAMPLE_PLACEHOLDERS:
-            self.warnings.append(
-                f"{name}: is config.example.env's placeholder, not a credential; OKX will refuse it"
-            )
-        elif len(direct) < SHORT_CREDENTIAL:
-            # Every occurrence of a secret is redacted from the logs: a very short one garbles
-            # ordinary words there (and is weak).
-            self.warnings.append(f"{name}: is shorter than {SHORT_CREDENTIAL} characters")
-        return direct
-
-    def optional_secret(self, name: str) -> str | None:
-        """The value of ``name`` or of the file ``<name>_FILE`` names; None when neither is set."""
-        direct, path = self._raw(name), self._raw(name + FILE_SUFFIX)
-        if direct is not None and path is not None:
-            raise ConfigError(name, f"set either {name} or {name}{FILE_SUFFIX}, not both")
-        if path is not None:
-            return self._read_secret_file(name + FILE_SUFFIX, Path(path))
-        return direct
-
-    def _read_secret_file(self, name: str, path: Path) -> str:
-        try:
-            mode = path.stat().st_mode
-            value = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            # The uid says who must be able to read it (the image runs as 10001).
-            raise ConfigError(
-                name,
-                f"cannot read the file it names ({type(exc).__name__};"
-                f" signproxy runs as uid {os.getuid()})",
-            ) from None
-        if mode & (stat.S_IRWXG | stat.S_IRWXO):
-            self.warnings.append(f"{name}: the file is readable by group or others; chmod 600 it")
-        # Secret files are usually written with a trailing newline; only that is dropped.
-        value = value.removesuffix("\n").removesuffix("\r")
-        if not value:
-            raise ConfigError(name, "the file it names is empty")
-        return value
-
-    def text(self, name: str, default: str) -> str:
-        return self._raw(name) or default
-
-    def choice(self, name: str, allowed: tuple[str, ...]) -> str:
-        value = (self._raw(name) or allowed[0]).lower()
-        if value not in allowed:
-            raise ConfigError(name, f"must be one of {', '.join(allowed)}")
-        return value
-
-    def boolean(self, name: str, *, default: bool) -> bool:
-        value = self._raw(name)
-        if value is None:
-            return default
-        lowered = value.lower()
-        if lowered in ("1", "true", "yes", "on"):
-            return True
-        if lowered in ("0", "false", "no", "off"):
-            return False
-        raise ConfigError(name, "must be 1/true/yes/on or 0/false/no/off")
-
-    def integer(self, name: str, default: int, low: int, high: int) -> int:
-        value = self._raw(name)
-        if value is None:
-            return default
-        try:
-            number = int(value)
-        except ValueError:
-            raise ConfigError(name, "must be a whole number") from None
-        if not low <= number <= high:
-            raise ConfigError(name, f"must be between {low} and {high}")
-        return number
-
-    def seconds(self, name: str, default: float) -> float:
-        value = self._raw(name)
-        if value is None:
-            return default
-        try:
-            number = float(value)
-        except ValueError:
-            raise ConfigError(name, "must be a number of seconds") from None
-        if not 0 < number <= 3600:  # noqa: PLR2004
-            raise ConfigError(name, "must be more than 0 and at most 3600 seconds")
-        return number
-
-    def seconds_or_zero(self, name: str, default: float) -> float:
-        if self._raw(name) in ("0", "0.0"):
-            return 0.0
-        return self.seconds(name, default)
-
-    def optional_integer(self, name: str, low: int, high: int) -> int | None:
-        if self._raw(name) is None:
-            return None
-        return self.integer(name, low, low, high)
-
-    def upstream(self, name: str, default: str) -> str:
-        value = self._raw(name) or default
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ConfigError(name, "must be an http:// or https:// URL with a host")
-        if parts.username or parts.password or parts.query or parts.fragment:
-            raise ConfigError(name, "must not hold credentials, a query or a fragment")
-        if parts.path not in ("", "/"):
-            raise ConfigError(name, "must be a base URL without a path (e.g. https://www.okx.com)")
-        try:
-            port = parts.port
-        except ValueError:
-            raise ConfigError(name, "has an invalid port") from None
-        host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
-        return f"{parts.scheme}://{host}" + (f":{port}" if port else "")
-
-    def ws_upstream(self, name: str, derived: str | None) -> str | None:
-        value = self._raw(name)
-        if value is None:
-            if derived is None:
-                self.warnings.append(
-                    f"{name}: no confirmed OKX WebSocket host for SIGNPROXY_UPSTREAM; the"
-                    " /ws/v5/ routes refuse connections (SPX700) until it is set"
-                )
-            return derived
-        parts = urlsplit(value)
-        if parts.scheme not in ("ws", "wss") or not parts.hostname:
-            raise ConfigError(name, "must be a ws:// or wss:// URL with a host")
-        if parts.username or parts.password or parts.query or parts.fragment:
-            raise ConfigError(name, "must not hold credentials, a query or a fragment")
-        if parts.path not in ("", "/"):
-            raise ConfigError(
-                name, "must be a base URL without a path (e.g. wss://ws.okx.com:8443)"
-            )
-        try:
-            port = parts.port
-        except ValueError:
-            raise ConfigError(name, "has an invalid port") from None
-        host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
-        return f"{parts.scheme}://{host}" + (f":{port}" if port else "")

@@ -25,8 +25,9 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from signproxy.config import FILE_SUFFIX, Settings
+from signproxy.config import Settings
 from signproxy.errors import ConfigError
+from signproxy.variables import FILE_SUFFIX
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Mapping
