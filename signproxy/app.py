@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from signproxy.config import Settings
-from signproxy.guard import make_guard
+from signproxy.guard import Guard
 from signproxy.handler import ProxyHandler
 from signproxy.healthcheck import HEALTH_PATH
 from signproxy.inflight import InFlight
@@ -35,12 +35,16 @@ INFLIGHT = web.AppKey("signproxy.inflight", InFlight)
 SELECTOR = web.AppKey("signproxy.selector", Selector)
 
 
-def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
+def create_app(
+    settings: Settings, *, clock: Clock | None = None, cancels_handlers: bool = True
+) -> web.Application:
     """Build the proxy application for ``settings``.
 
     The upstream session is opened on startup and closed on cleanup. ``clock`` defaults to an
     :class:`OkxClock` that measures its offset to OKX at startup and every
     ``SIGNPROXY_CLOCK_SYNC_INTERVAL`` seconds; tests pass another to sign with a fixed time.
+    ``cancels_handlers=False`` tells that the server never cancels a handler whose client left
+    (aiohttp's ``handler_cancellation=False``), so exchanges need no task of their own.
     """
     upstream = Upstream(
         settings.upstream,
@@ -51,8 +55,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         idle_timeout=settings.upstream_idle_timeout,
     )
     ops = Operations(settings, upstream)
-    guard = make_guard(settings.access, token_exempt_paths=frozenset({HEALTH_PATH}))
-    app = web.Application(middlewares=[make_middleware(ops.observer), guard])
+    guard = Guard(settings.access, token_exempt_paths=frozenset({HEALTH_PATH}))
+    app = web.Application(middlewares=[make_middleware(ops.observer, guard)])
     app[SETTINGS] = settings
     app[UPSTREAM] = upstream
     app.cleanup_ctx.append(_upstream_session)
@@ -62,7 +66,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         app.cleanup_ctx.append(_clock_sync)
         ops.readiness.add("clock", clock_check(app[OKX_CLOCK]))
         ops.metrics.watch_clock(lambda: (app[OKX_CLOCK].offset_ms, app[OKX_CLOCK].measured))
-    app[INFLIGHT] = InFlight()
+    app[INFLIGHT] = InFlight(shield=cancels_handlers)
     app.cleanup_ctx.append(_drain)
     selector = app[SELECTOR] = Selector(settings.accounts)  # swapped by a reload (SIGHUP)
     handler = ProxyHandler(

@@ -212,12 +212,16 @@ async def _serve(
     loop.add_signal_handler(
         signal.SIGHUP, lambda: log.warning("signproxy.reload_skipped", reason="still starting")
     )
-    app = create_app(settings)
+    # No handler cancellation (stated, though it is aiohttp's default): a client that leaves
+    # never cancels its request's exchange, which can then run without a task of its own.
+    app = create_app(settings, cancels_handlers=False)
     if reload is not None:
         read_env, env_file, redactor = reload
         reloader = Reloader(read_env, settings, app[SELECTOR], redactor, env_file)
         app.cleanup_ctx.append(reloading(reloader, settings.watch_interval))
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=HANDLER_FINISH_S)
+    runner = web.AppRunner(
+        app, access_log=None, shutdown_timeout=HANDLER_FINISH_S, handler_cancellation=False
+    )
     await runner.setup()
     # Several workers share the port; the kernel spreads connections across them.
     site = web.TCPSite(

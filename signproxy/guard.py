@@ -2,24 +2,22 @@
 
 In this order: CORS preflights, the ``Host`` header (DNS rebinding), browser requests (``Origin``
 and fetch-metadata headers), headers that try to steer the upstream, and the client token. The
-middleware sits inside the canonical-log middleware, so every refusal still gets the one log
-line, with the refusing rule in its ``rule`` field.
+canonical-log middleware runs :meth:`Guard.admit` before any handler (one middleware instead of
+two saves a few µs per request), so every refusal still gets the one log line, with the refusing
+rule in its ``rule`` field. ``Access-Control-*`` headers from OKX are dropped with the other
+headers that are not relayed (``upstream.py``).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from aiohttp import web
-
-from signproxy.handler import LOG_FIELDS
 from signproxy.netnames import host_allowed, host_header_name, normalize_origin
 from signproxy.refusals import (
     BrowserRefused,
     HostRefused,
     OriginRefused,
     PreflightRefused,
-    Refused,
     SteeringRefused,
     TokenAmbiguous,
     TokenInvalid,
@@ -29,12 +27,10 @@ from signproxy.selection import CLIENT_TOKEN
 from signproxy.tokens import ClientToken, identify
 
 if TYPE_CHECKING:
-    from aiohttp.typedefs import Middleware
+    from aiohttp import web
     from multidict import CIMultiDictProxy
 
     from signproxy.access import Access
-    from signproxy.middleware import Handler
-
 
 # Headers that name another host, scheme, port, path or method for a request. The proxy never
 # forwards them (the upstream and the signed target are fixed), but a client that sends one
@@ -106,6 +102,13 @@ class Guard:
             return None
         return self._authenticate(headers)
 
+    def admit(self, request: web.Request, fields: dict[str, Any]) -> None:
+        """Run :meth:`check`; a client token is kept on the request and named in ``fields``."""
+        token = self.check(request)
+        if token is not None:
+            fields["client"] = token.name
+            request[CLIENT_TOKEN] = token
+
     def _check_host(self, values: list[str] | tuple[()]) -> None:
         if len(values) != 1:
             raise HostRefused("exactly one Host header is required", rule="host")
@@ -168,33 +171,3 @@ class Guard:
         if token is None:
             raise TokenInvalid("the client token is not valid", rule="client-token")
         return token
-
-
-def make_guard(access: Access, *, token_exempt_paths: frozenset[str] = frozenset()) -> Middleware:
-    """Build the middleware that runs :class:`Guard` before the handler."""
-    guard = Guard(access, token_exempt_paths=token_exempt_paths)
-
-    @web.middleware
-    async def guard_requests(request: web.Request, handler: Handler) -> web.StreamResponse:
-        fields = request[LOG_FIELDS]
-        try:
-            token = guard.check(request)
-        except Refused as exc:
-            fields["rule"] = exc.rule
-            raise
-        if token is not None:
-            fields["client"] = token.name
-            request[CLIENT_TOKEN] = token
-        try:
-            response = await handler(request)
-        except Refused as exc:
-            fields["rule"] = exc.rule
-            raise
-        # OKX's answers may carry CORS headers; relaying one could let a page read a response.
-        for name in [
-            name for name in response.headers if name.lower().startswith("access-control-")
-        ]:
-            del response.headers[name]
-        return response
-
-    return guard_requests

@@ -10,11 +10,14 @@ chain, so no line leaves the process unredacted.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import sys
-from typing import TYPE_CHECKING, Literal, TextIO
+import time
+from typing import TYPE_CHECKING, Any, Literal, TextIO
 
+import orjson
 import structlog
 
 if TYPE_CHECKING:
@@ -59,6 +62,7 @@ class Redactor:
             if value:
                 needles.add(value)
                 needles.add(json.dumps(value)[1:-1])
+                needles.add(orjson.dumps(value).decode()[1:-1])  # the renderer's spelling
         # Longest first, so a secret that contains another is replaced whole.
         self._needles = tuple(sorted(needles, key=len, reverse=True))
 
@@ -80,6 +84,34 @@ class Redactor:
         return event
 
 
+def render_json(event: object, **kwargs: Any) -> str:  # noqa: ANN401 - json.dumps's own
+    """Serialize an event dict with orjson: ~0.5 µs instead of ~3 µs for the json module.
+
+    Whatever orjson refuses (an integer over 64 bits, a dict key that is not a string) is
+    rendered by the json module instead, with structlog's fallback for unknown types.
+    """
+    try:
+        return orjson.dumps(event, default=kwargs.get("default")).decode()
+    except TypeError:
+        return json.dumps(event, **kwargs)
+
+
+@functools.lru_cache(maxsize=4)
+def _utc_second(seconds: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+
+
+def add_timestamp(_logger: WrappedLogger, _method: str, event: EventDict) -> EventDict:
+    """Add ``timestamp``: UTC ISO 8601 with microseconds, ``2026-11-21T11:56:26.123456Z``.
+
+    structlog's ``TimeStamper(fmt="iso", utc=True)`` spelling (always with microseconds), with
+    the seconds part formatted once per second instead of once per line.
+    """
+    seconds, nanos = divmod(time.time_ns(), 1_000_000_000)
+    event["timestamp"] = f"{_utc_second(seconds)}.{nanos // 1000:06d}Z"
+    return event
+
+
 def configure(
     *,
     level: str = "info",
@@ -98,12 +130,12 @@ def configure(
     renderer: Processor = (
         structlog.dev.ConsoleRenderer(colors=stream.isatty())
         if console
-        else structlog.processors.JSONRenderer()
+        else structlog.processors.JSONRenderer(serializer=render_json)
     )
     shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        add_timestamp,
         redactor,
     ]
     tail: list[Processor] = [] if console else [structlog.processors.format_exc_info]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
+import os
 import re
+import secrets
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -20,9 +22,12 @@ from signproxy.errors import (
     error_response,
 )
 from signproxy.handler import LOG_FIELDS
+from signproxy.refusals import Refused
 
 if TYPE_CHECKING:
     from aiohttp.typedefs import Middleware
+
+    from signproxy.guard import Guard
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -43,17 +48,42 @@ class InternalError(SignproxyError):
     """An unexpected failure inside the proxy (a bug); the details are in the log."""
 
 
+class _IdMaker:
+    """Request ids: 16 random hex digits, then a counter in 16 hex digits.
+
+    As unique as uuid4 (a fresh random prefix per process, forked workers included) at a tenth
+    of its cost. Request ids correlate log lines; they were never secrets.
+    """
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self._prefix = secrets.token_hex(8)
+        self._counter = itertools.count()
+
+    def __call__(self) -> str:
+        return f"{self._prefix}{next(self._counter):016x}"
+
+
+_new_id = _IdMaker()
+os.register_at_fork(after_in_child=_new_id.reset)
+
+
 def request_id(supplied: str | None) -> str:
     """Use the client's ``X-Request-Id`` when it is a plain token, else make one."""
     if supplied is not None and _REQUEST_ID.fullmatch(supplied):
         return supplied
-    return uuid.uuid4().hex
+    return _new_id()
 
 
-def make_middleware(observer: RequestObserver | None = None) -> Middleware:
+def make_middleware(
+    observer: RequestObserver | None = None, guard: Guard | None = None
+) -> Middleware:
     """Build the middleware that wraps every request, proxied or refused.
 
     ``observer`` (metrics) is told about every request, from the same fields as its log line.
+    ``guard`` admits (or refuses) each request before any handler runs.
     """
     log = structlog.get_logger("signproxy")
 
@@ -71,8 +101,12 @@ def make_middleware(observer: RequestObserver | None = None) -> Middleware:
             observer.request_started()
         level = "info"
         try:
+            if guard is not None:
+                guard.admit(request, fields)
             response = await handler(request)
         except SignproxyError as exc:
+            if isinstance(exc, Refused):
+                fields["rule"] = exc.rule
             response = _refuse(exc, rid, fields)
             level = "error" if isinstance(exc, UpstreamError) else "warning"
         except web.HTTPException as exc:

@@ -7,6 +7,7 @@ bytes it receives, so callers must pass exactly the request target and body that
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import time
@@ -17,7 +18,12 @@ WS_LOGIN_PATH = "/users/self/verify"
 def iso_timestamp(epoch_ms: int) -> str:
     """Format milliseconds since the epoch as OKX wants them: ``2020-12-08T09:08:57.715Z``."""
     seconds, millis = divmod(epoch_ms, 1000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"
+    return f"{_iso_second(seconds)}.{millis:03d}Z"
+
+
+@functools.lru_cache(maxsize=4)  # one request after another mostly falls in the same second
+def _iso_second(seconds: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
 
 
 def prehash(timestamp: str, method: str, request_path: str, body: bytes) -> bytes:

@@ -66,17 +66,20 @@ class UpstreamResponse:
 
 
 def relayable_headers(headers: CIMultiDictProxy[str]) -> CIMultiDict[str]:
-    """Drop hop-by-hop headers, including any the ``Connection`` header names."""
-    named = {
-        token.strip().lower()
-        for value in headers.getall("Connection", ())
-        for token in value.split(",")
-    }
-    return CIMultiDict(
-        (name, value)
-        for name, value in headers.items()
-        if name.lower() not in _NOT_RELAYED and name.lower() not in named
-    )
+    """Drop hop-by-hop headers, any the ``Connection`` header names, and ``Access-Control-*``.
+
+    OKX's answers may carry CORS headers; relaying one could let a web page read a response.
+    """
+    relayed = CIMultiDict(headers)
+    for name in _NOT_RELAYED:
+        if name in relayed:
+            relayed.popall(name)
+    for value in headers.getall("Connection", ()):
+        for token in value.split(","):
+            relayed.popall(token.strip(), None)
+    for name in [name for name in relayed if name[:15].lower() == "access-control-"]:
+        relayed.popall(name, None)
+    return relayed
 
 
 class Upstream:

@@ -1,5 +1,6 @@
 """Access settings: client tokens, hosts, origins, the loopback rule at startup, secret files."""
 
+import json
 import os
 import signal
 import subprocess
@@ -202,7 +203,7 @@ def test_cli_redacts_tokens_in_emulator_mode(tmp_path: Path) -> None:
         url = ""
         for line in process.stdout:  # bounded: the process prints 'listening' or exits
             if '"signproxy.listening"' in line:
-                url = line.split('"url": "')[1].split('"')[0]
+                url = json.loads(line)["url"]
                 break
         assert url.startswith("http://127.0.0.1:")
         port = int(url.rsplit(":", 1)[1])

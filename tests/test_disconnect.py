@@ -51,7 +51,10 @@ async def test_disconnected_client_order_still_completes_and_is_logged(
 ) -> None:
     """The order reaches the emulator after the client left; the log has status, code and ids."""
     slow_url, slow = await start_slow_upstream(emulator_url, 0.4, aiohttp_server)
-    app = create_app(Settings.from_env(env_for(LIVE_KEY, slow_url)))
+    # As `signproxy serve` does: exchanges run inline when the server never cancels handlers.
+    app = create_app(
+        Settings.from_env(env_for(LIVE_KEY, slow_url)), cancels_handlers=cancel_handlers
+    )
     host, port, runner = await start_proxy(app, aiohttp_server, cancel_handlers=cancel_handlers)
     try:
         reader, writer = await asyncio.open_connection(host, port)
