@@ -25,7 +25,7 @@ from signproxy.account_env import (
     ALLOW_CUSTOM_UPSTREAM_VARIABLE,
     DEFAULT_CREDENTIALS,
 )
-from signproxy.app import INFLIGHT, SELECTOR, create_app
+from signproxy.app import INFLIGHT, SELECTOR, WS_RELAY, create_app
 from signproxy.check import check_accounts, describe
 from signproxy.config import (
     Settings,
@@ -249,7 +249,13 @@ async def _serve(
                 "signproxy.custom_upstream", account=account.name, upstream=account.upstream
             )
     await stop.wait()
-    await graceful_stop(runner, app[INFLIGHT], settings.shutdown_grace, log)
+    await graceful_stop(
+        runner,
+        app[INFLIGHT],
+        settings.shutdown_grace,
+        log,
+        close_websockets=app[WS_RELAY].shutdown,
+    )
 
 
 def _run_check(env: Mapping[str, str]) -> int:

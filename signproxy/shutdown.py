@@ -3,7 +3,8 @@
 1. Stop listening: new connections are refused from here on.
 2. Close idle keep-alive connections; busy ones close after their answer.
 3. Wait up to ``SIGNPROXY_SHUTDOWN_GRACE`` seconds for every exchange with OKX, including those
-   whose client already left (their outcome is still logged).
+   whose client already left (their outcome is still logged). Relayed WebSocket connections are
+   closed (1001) at the same time, so both fit in the grace period before ``docker stop``'s kill.
 4. Cut off what is still waiting for OKX: its client gets ``SPX310`` and ``signproxy.cut_off``
    is logged for each, with whether an order's outcome is unknown.
 5. Give handlers ``HANDLER_FINISH_S`` to write their answers, then close everything.
@@ -15,10 +16,13 @@ step 3 is therefore done here, on the exchanges themselves.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
     import structlog
     from aiohttp import web
 
@@ -33,6 +37,8 @@ async def graceful_stop(
     inflight: InFlight,
     grace: float,
     log: structlog.typing.FilteringBoundLogger,
+    *,
+    close_websockets: Callable[[], Awaitable[None]] | None = None,
 ) -> int:
     """Stop ``runner`` as described above; returns the number of exchanges cut off."""
     started = time.perf_counter()
@@ -41,7 +47,10 @@ async def graceful_stop(
         await site.stop()
     if runner.server is not None:
         runner.server.pre_shutdown()
+    closing = asyncio.ensure_future(close_websockets()) if close_websockets else None
     cut_off = await inflight.drain(grace)
+    if closing is not None:
+        await closing
     await runner.cleanup()
     log.info(
         "signproxy.stopped",

@@ -169,3 +169,47 @@ async def test_grace_running_out_cuts_off_and_logs_it(
     assert serve.events("signproxy.stopped")[0]["cut_off"] == 1
     [line] = serve.events("signproxy.request")
     assert (line["status"], line["error"], line["request_id"]) == (503, "SPX310", cut["request_id"])
+
+
+async def test_websockets_close_while_rest_requests_drain(aiohttp_server, start_serve) -> None:
+    """On SIGTERM a relayed WebSocket is closed (1001) at once, not after the REST drain: both fit the grace."""
+    arrived = asyncio.Event()
+
+    async def stalled_order(_request: aiohttp.web.Request) -> aiohttp.web.Response:
+        arrived.set()
+        await asyncio.sleep(10)  # longer than the grace: this order is cut off
+        return aiohttp.web.Response(status=503)
+
+    async def okx_ws(request: aiohttp.web.Request) -> aiohttp.web.WebSocketResponse:
+        ws = aiohttp.web.WebSocketResponse()
+        await ws.prepare(request)
+        async for _ in ws:  # idle until the proxy closes its side
+            pass
+        return ws
+
+    app = aiohttp.web.Application()
+    app.router.add_get("/ws/v5/public", okx_ws)
+    app.router.add_post("/{tail:.*}", stalled_order)
+    upstream = str((await aiohttp_server(app)).make_url("")).rstrip("/")
+    serve = await start_serve(upstream, SIGNPROXY_SHUTDOWN_GRACE="3")
+    async with aiohttp.ClientSession() as session:
+        ws = await session.ws_connect(serve.url.replace("http", "ws", 1) + "/ws/v5/public")
+        order = asyncio.create_task(
+            session.post(
+                serve.url + "/api/v5/trade/order",
+                data=b'{"instId":"BTC-USDT"}',
+                headers={"Content-Type": "application/json"},
+            )
+        )
+        await asyncio.wait_for(arrived.wait(), 5)
+        loop = asyncio.get_running_loop()
+        stopped_at = loop.time()
+        serve.process.send_signal(signal.SIGTERM)
+        message = await ws.receive(timeout=10)
+        closed_after = loop.time() - stopped_at
+        assert message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+        assert closed_after < 2.0, closed_after
+        answer = await order
+        assert answer.status == 503
+        assert (await answer.json())["code"] == "SPX310"
+    assert await serve.finish() == 0
