@@ -29,7 +29,7 @@ import structlog
 from signproxy.errors import UpstreamCutOff, UpstreamError
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Coroutine, Mapping
 
     from signproxy.upstream import Upstream, UpstreamResponse
 
@@ -105,11 +105,10 @@ class InFlight:
             asyncio.CancelledError: the caller was cancelled; the exchange goes on and its
                 outcome is logged when it ends.
         """
+        exchange = upstream.send(method, target, headers, body, base_url=base_url)
         if not self._shield:
-            return await self._send_inline(
-                upstream, method, target, headers, body, fields=fields, base_url=base_url
-            )
-        task = asyncio.create_task(upstream.send(method, target, headers, body, base_url=base_url))
+            return await self._send_inline(exchange, method, fields)
+        task = asyncio.create_task(exchange)
         self._tasks[task] = (fields, time.perf_counter())
         task.add_done_callback(self._forget)
         try:
@@ -125,25 +124,18 @@ class InFlight:
             task.add_done_callback(functools.partial(self._log_unattended, fields))
             raise
 
-    async def _send_inline(  # noqa: PLR0913 - as send()
-        self,
-        upstream: Upstream,
-        method: str,
-        target: str,
-        headers: Mapping[str, str],
-        body: bytes,
-        *,
-        fields: dict[str, Any],
-        base_url: str | None,
+    async def _send_inline(
+        self, exchange: Coroutine[Any, Any, UpstreamResponse], method: str, fields: dict[str, Any]
     ) -> UpstreamResponse:
         current = asyncio.current_task()
         if current is None:  # pragma: no cover - send() is always awaited inside a task
+            exchange.close()
             msg = "InFlight.send() needs a running task"
             raise RuntimeError(msg)
         started = time.perf_counter()
         self._tasks[current] = (fields, started)
         try:
-            return await upstream.send(method, target, headers, body, base_url=base_url)
+            return await exchange
         except asyncio.CancelledError:
             if current in self._cut:  # drain() cut it off and logged it
                 self._cut.discard(current)
