@@ -26,7 +26,7 @@ class ClientFrame:
 
     Attributes:
         request: the parsed top-level object, or None when the frame is not a JSON object.
-        ambiguous: the object repeats a top-level key; it is refused, never forwarded.
+        ambiguous: the object repeats a key (at any depth); it is refused, never forwarded.
     """
 
     request: dict[str, Any] | None
