@@ -57,6 +57,9 @@ def main() -> None:
     """Measure, print a JSON line per round and a summary line."""
     args = _arguments()
     with tempfile.TemporaryDirectory(prefix="signproxy-cpu-") as tmp:
+        # `python -m signproxy` puts its working directory first on sys.path: started from a
+        # checkout, it would run that checkout's code and silently ignore --source.
+        os.chdir(tmp)
         procs = Processes(Path(tmp))
         try:
             upstream_port, proxy_port = free_port(), free_port()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
 import re
@@ -126,12 +127,24 @@ def make_middleware(
             response.headers["X-Request-Id"] = rid
         fields["status"] = response.status
         fields["total_ms"] = round((time.perf_counter() - started) * 1000, 3)
-        getattr(log, level)("signproxy.request", **fields)
-        if observer is not None:
-            observer.request_finished(fields)
+        # The line is written on the loop's next turn, after the response: uvloop sends a small
+        # response only when the handler's task step ends, so logging here would delay every
+        # answer by the line's cost (about 50 us at median, measured at concurrency 1).
+        asyncio.get_running_loop().call_soon(_finish, log, observer, level, fields)
         return response
 
     return canonical_line
+
+
+def _finish(
+    log: Any,  # noqa: ANN401 - structlog's lazy logger proxy
+    observer: RequestObserver | None,
+    level: str,
+    fields: dict[str, Any],
+) -> None:
+    getattr(log, level)("signproxy.request", **fields)
+    if observer is not None:
+        observer.request_finished(fields)
 
 
 def _refuse(error: SignproxyError, rid: str, fields: dict[str, Any]) -> web.Response:
