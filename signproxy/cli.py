@@ -244,7 +244,7 @@ async def _serve(
         pid=os.getpid(),
     )
     for account in settings.accounts:  # allowed by SIGNPROXY_ALLOW_CUSTOM_UPSTREAM; said out loud
-        if not account.official:
+        if not account.official and not emulator:  # --emulator's own upstream is no surprise
             log.warning(
                 "signproxy.custom_upstream", account=account.name, upstream=account.upstream
             )

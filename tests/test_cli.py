@@ -130,6 +130,7 @@ async def test_serve_emulator_signs_orders(tmp_path: Path) -> None:
     assert body["code"] == "0"
     assert body["data"][0]["sCode"] == "0"
     assert any(entry["event"] == "signproxy.emulator_started" for entry in seen)
+    assert not any(entry["level"] == "warning" for entry in seen), seen
     assert any(entry["event"] == "signproxy.stopped" for entry in seen)
 
 
