@@ -143,10 +143,13 @@ async def test_env_file_is_read_and_environment_wins(
     file_values["OKX_API_SECRET"] = "FAKE0WRONG0SECRET0IN0FILE0000000"
     env_file.write_text("".join(f"{name}={value}\n" for name, value in file_values.items()))
     env = clean_env(OKX_API_SECRET=LIVE_KEY.secret)
-    async with running("serve", "--env-file", str(env_file), "--port", "0", env=env) as (url, _):
+    async with running("serve", "--env-file", str(env_file), "--port", "0", env=env) as (url, seen):
         status, body = await get_json(url + "/api/v5/account/balance")
     assert (status, body["code"]) == (200, "0")
     assert emulator.received[0].code == "0"
+    # A host that is not OKX's, allowed by SIGNPROXY_ALLOW_CUSTOM_UPSTREAM, is said out loud.
+    (notice,) = [entry for entry in seen if entry["event"] == "signproxy.custom_upstream"]
+    assert (notice["account"], notice["level"]) == ("default", "warning")
 
 
 async def test_dotenv_in_working_directory_is_default(

@@ -230,5 +230,5 @@ async def test_emulator_mode_ignores_named_accounts_and_survives_sighup(tmp_path
     (listening_line,) = [line for line in proxy.lines if line["event"] == "signproxy.listening"]
     assert listening_line["accounts"] == {"default": "live"}
     assert listening_line["read_only"] is False
-    (custom,) = [line for line in proxy.lines if line["event"] == "signproxy.custom_upstream"]
-    assert custom["account"] == "default"
+    # The emulator is --emulator's own upstream: no custom-upstream notice for it.
+    assert not [line for line in proxy.lines if line["event"] == "signproxy.custom_upstream"]
