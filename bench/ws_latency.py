@@ -14,13 +14,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import secrets
 import statistics
 import time
 
 import aiohttp
-from subprocs import percentile, start
+from subprocs import percentile, start_emulator_and_proxy
 
 from signproxy.signing import Signer
 
@@ -109,22 +107,9 @@ async def main() -> None:
     parser.add_argument("--round-trips", type=int, default=1000)
     parser.add_argument("--message", choices=("ping", "order"), default="ping")
     args = parser.parse_args()
-    key, secret, passphrase = "bench-key", secrets.token_hex(16), "bench-pass"
-    base_env = {k: v for k, v in os.environ.items() if not k.startswith(("OKX_", "SIGNPROXY_"))}
-    env = {
-        **base_env,
-        "OKX_API_KEY": key,
-        "OKX_API_SECRET": secret,
-        "OKX_API_PASSPHRASE": passphrase,
-        "SIGNPROXY_LOG_FORMAT": "json",
-    }
-    emulator, emulator_url = await start("emulator", "--port", "0", env=env)
-    proxy, proxy_url = await start(
-        "serve",
-        "--port",
-        "0",
-        env={**env, "SIGNPROXY_UPSTREAM": emulator_url, "SIGNPROXY_ALLOW_CUSTOM_UPSTREAM": "1"},
-    )
+    pair = await start_emulator_and_proxy()
+    key, secret, passphrase = pair.key, pair.secret, pair.passphrase
+    emulator_url, proxy_url = pair.emulator_url, pair.proxy_url
     try:
         async with aiohttp.ClientSession() as session:
             sockets = {
@@ -136,9 +121,7 @@ async def main() -> None:
             for ws in sockets.values():
                 await ws.close()
     finally:
-        for process in (proxy, emulator):
-            process.terminate()
-            await process.wait()
+        await pair.stop()
     report(timings, args.message, args.round_trips)
 
 
