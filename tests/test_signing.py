@@ -5,6 +5,7 @@ import pytest
 from signproxy.emulator.auth import parse_iso_ms
 from signproxy.signing import Signer, iso_timestamp, prehash
 
+# The public known-answer vector from OKX's docs and python-okx (okx-facts.md), not a real key.
 SECRET = "22582BD0CFF14C41EDBF1AB98506286D"
 TIMESTAMP = "2020-12-08T09:08:57.715Z"
 
