@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -60,18 +61,32 @@ def probe_token(env: Mapping[str, str]) -> str | None:
     return tokens[0].token if tokens else None
 
 
-def check(url: str, timeout: float, token: str | None = None) -> int:
-    """GET ``url`` (with ``token`` as a bearer token); 0 when it answers 200, else 1.
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A health check asks one address; a redirect is an answer, never followed."""
 
-    Says what it saw on stdout, never the token.
+    def redirect_request(self, *_args: object, **_kwargs: object) -> None:
+        """Refuse every redirect (the 3xx is then reported as the answer)."""
+        return
+
+
+# No environment proxy (HTTP_PROXY would otherwise see the request, and the token) and no
+# redirects: the check talks to the proxy's own address only.
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirects())
+
+
+def check(url: str, timeout: float, token: str | None = None) -> int:
+    """GET ``url``; 0 when it answers 200, else 1. Says what it saw on stdout, never the token.
+
+    ``token`` is sent as a bearer token, except to ``/-/health``, which needs none.
     """
     if not url.startswith(("http://", "https://")):
         sys.stdout.write(f"unhealthy: not an http(s) URL: {url}\n")
         return 1
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    needs_token = token and urllib.parse.urlsplit(url).path != HEALTH_PATH
+    headers = {"Authorization": f"Bearer {token}"} if needs_token else {}
     request = urllib.request.Request(url, headers=headers)  # noqa: S310 - checked above
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+        with _OPENER.open(request, timeout=timeout) as response:
             status = response.status
     except urllib.error.HTTPError as exc:
         status = exc.code

@@ -139,7 +139,8 @@ class InFlight:
         except asyncio.CancelledError:
             if current in self._cut:  # drain() cut it off and logged it
                 self._cut.discard(current)
-                current.uncancel()
+                if current.uncancel():  # cancelled for another reason too: that one wins
+                    raise
                 raise UpstreamCutOff(
                     "signproxy shut down before OKX answered",
                     outcome_unknown=method != "GET",

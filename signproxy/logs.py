@@ -91,7 +91,14 @@ def render_json(event: object, **kwargs: Any) -> str:  # noqa: ANN401 - json.dum
     rendered by the json module instead, with structlog's fallback for unknown types.
     """
     try:
-        return orjson.dumps(event, default=kwargs.get("default")).decode()
+        # Dataclasses and datetimes go to ``default`` (structlog's: their repr/str) as with the
+        # json module: orjson would otherwise write every dataclass field out, repr=False or not
+        # (a ClientToken's token and digest among them).
+        return orjson.dumps(
+            event,
+            default=kwargs.get("default"),
+            option=orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME,
+        ).decode()
     except TypeError:
         return json.dumps(event, **kwargs)
 

@@ -152,10 +152,16 @@ def reloading(
         try:
             yield
         finally:
-            loop.remove_signal_handler(signal.SIGHUP)
+            # Not removed: that would restore SIGHUP's default action, and a rotation signal
+            # during the rest of the shutdown would kill the process.
+            loop.add_signal_handler(signal.SIGHUP, _stopping)
             if watcher is not None:
                 watcher.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await watcher
 
     return context
+
+
+def _stopping() -> None:
+    structlog.get_logger("signproxy").info("signproxy.reload_skipped", reason="stopping")

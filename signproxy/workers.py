@@ -15,9 +15,9 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import sys
-import traceback
 from typing import TYPE_CHECKING
+
+import structlog
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -71,8 +71,8 @@ def _child(serve: Callable[[], None]) -> int:  # pragma: no cover - runs in a fo
     try:
         serve()
     except BaseException:  # noqa: BLE001 - the worker is about to exit; say why first
-        traceback.print_exc()
-        sys.stderr.flush()
+        # Through the (inherited) log setup, so the traceback is redacted like every line.
+        structlog.get_logger("signproxy").exception("signproxy.worker_crashed", pid=os.getpid())
         return 1
     return 0
 

@@ -5,6 +5,7 @@ import os
 import sys
 
 import pytest
+from aiohttp import web
 
 from signproxy.healthcheck import health_url
 
@@ -78,3 +79,38 @@ async def test_ready_probe_sends_the_configured_token(make_proxy, tmp_path) -> N
     )
     assert status == 0, output
     assert token not in output
+
+
+async def test_health_ignores_proxies_sends_no_token_to_health_and_follows_no_redirect(
+    aiohttp_server,
+) -> None:
+    """HTTP_PROXY is not used (it would see the token), /-/health gets no token, a redirect is not followed."""
+    seen: list[tuple[str, str | None]] = []
+
+    async def record(request):
+        seen.append((request.path_qs, request.headers.get("Authorization")))
+        if request.path == "/-/moved":
+            raise web.HTTPFound("http://127.0.0.1:9/elsewhere")
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", record)
+    target = await aiohttp_server(app)
+    trap = await aiohttp_server(app)  # stands for an HTTP proxy from the environment
+    token = "tok-health-0123456789abcdefgh"
+    env = {
+        "HTTP_PROXY": str(trap.make_url("")),
+        "http_proxy": str(trap.make_url("")),
+        "SIGNPROXY_CLIENT_TOKENS": f"probe:{token}",
+    }
+    status, _ = await run_health("--url", str(target.make_url("/-/health")), env=env)
+    assert status == 0
+    status, _ = await run_health("--url", str(target.make_url("/-/ready")), env=env)
+    assert status == 0
+    status, output = await run_health("--url", str(target.make_url("/-/moved")), env=env)
+    assert (status, "HTTP 302" in output) == (1, True)
+    assert seen == [
+        ("/-/health", None),
+        ("/-/ready", f"Bearer {token}"),
+        ("/-/moved", f"Bearer {token}"),
+    ]

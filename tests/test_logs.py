@@ -10,6 +10,7 @@ from conftest import ALL_SECRETS, LIVE_KEY, MakeProxy, start_raw_server
 
 from signproxy.emulator import EmulatorState
 from signproxy.logs import REDACTED, Redactor, configure
+from signproxy.tokens import ClientToken
 
 ORDER = '{"instId":"BTC-USDT","tdMode":"cash","side":"buy","ordType":"limit","px":"1","sz":"1"}'
 
@@ -109,3 +110,16 @@ def test_redactor_scrubs_values_fields_and_exceptions() -> None:
     assert "s3cr3t" not in output
     assert output.count(REDACTED) >= 5
     assert "anything" not in output
+
+
+def test_dataclasses_in_log_fields_render_as_their_repr() -> None:
+    """A dataclass logged by mistake shows its repr (repr=False fields hidden), not every field."""
+    stream = io.StringIO()
+    configure(level="debug", fmt="json", redactor=Redactor(), stream=stream, cache=False)
+    structlog.get_logger("test").info(
+        "signproxy.test", client=ClientToken("bot", "tok-0123456789abcdefghij")
+    )
+    output = stream.getvalue()
+    assert "tok-0123456789abcdefghij" not in output
+    assert "digest" not in output
+    assert "ClientToken(name='bot'" in output

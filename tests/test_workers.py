@@ -173,3 +173,23 @@ async def test_sighup_while_starting_does_not_end_the_proxy(aiohttp_server, tmp_
             proc.wait()
     assert status == 0, out.read_text()
     assert "signproxy.reload_skipped" in out.read_text()
+
+
+async def test_a_crashing_worker_says_why(emulator_url, tmp_path):
+    """A worker that cannot start (its port is taken) logs signproxy.worker_crashed with the cause; the proxy exits 1."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        out = tmp_path / "proxy.log"
+        proc = _start_workers(emulator_url, out, port)
+        status = await asyncio.to_thread(proc.wait, 30)
+    crashes = [
+        json.loads(line)
+        for line in out.read_text().splitlines()
+        if line.startswith("{") and '"signproxy.worker_crashed"' in line
+    ]
+    assert status == 1
+    assert crashes
+    assert "address already in use" in crashes[0]["exception"].lower()
+    assert LIVE_KEY.secret not in out.read_text()
