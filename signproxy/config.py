@@ -43,8 +43,6 @@ class Settings:
     max_response_bytes: int = 32 * 1024 * 1024
     connect_timeout: float = 5.0
     request_timeout: float = 15.0
-    log_level: str = "info"
-    log_format: LogFormat = "auto"
     access: Access = field(default_factory=Access)
     ws_upstream: str | None = "wss://ws.okx.com:8443"
     ws_auto_login: bool = False
@@ -83,7 +81,9 @@ class Settings:
         """
         reader = VariableReader(env)
         bind_host = host or reader.text("SIGNPROXY_HOST", "127.0.0.1")
-        log_level, log_format = log_options(env)
+        # The CLI reads these first (to log config errors as asked); checked here too, so
+        # from_env alone refuses bad log settings.
+        log_options(env)
         default_upstream = reader.upstream("SIGNPROXY_UPSTREAM", DEFAULT_UPSTREAM)
         accounts = read_accounts(reader, default_upstream)
         access = read_access(reader, bind_host, accounts.names)
@@ -104,8 +104,6 @@ class Settings:
             ),
             connect_timeout=reader.seconds("SIGNPROXY_CONNECT_TIMEOUT", 5.0),
             request_timeout=reader.seconds("SIGNPROXY_TIMEOUT", 15.0),
-            log_level=log_level,
-            log_format=log_format,
             access=access,
             ws_upstream=reader.ws_upstream(
                 "SIGNPROXY_WS_UPSTREAM",

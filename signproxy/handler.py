@@ -94,23 +94,22 @@ class ProxyHandler:
 
         headers = account.headers.copy()
         client_headers = request.headers
-        token = request.get(CLIENT_TOKEN)
-        self._demo_notes.check(
-            token.name if token is not None else str(request.remote),
-            account,
-            client_headers.get("x-simulated-trading"),
-        )
+        flag = client_headers.get("x-simulated-trading")
+        if flag is not None:  # rare: only SDKs that send their own demo flag
+            token = request.get(CLIENT_TOKEN)
+            client = token.name if token is not None else str(request.remote)
+            self._demo_notes.check(client, account, flag)
         for name in _FORWARDED_HEADERS:
             value = client_headers.get(name)
             if value is not None:
                 headers[name] = value
-        exptime = default_exptime(
-            method, path, client_headers, self._clock.now_ms(), self._exptime_ms
-        )
+        # Read once, as late as possible (OKX rejects timestamps more than 30 s off its clock);
+        # a default expTime counts from the same instant the request is signed at.
+        now_ms = self._clock.now_ms()
+        exptime = default_exptime(method, path, client_headers, now_ms, self._exptime_ms)
         if exptime is not None:
             headers[EXPTIME_HEADER] = exptime
-        # Taken as late as possible: OKX rejects timestamps more than 30 s off its clock.
-        timestamp = iso_timestamp(self._clock.now_ms())
+        timestamp = iso_timestamp(now_ms)
         headers["OK-ACCESS-TIMESTAMP"] = timestamp
         headers["OK-ACCESS-SIGN"] = account.signer.sign_request(timestamp, method, target, body)
         if self._log.is_enabled_for(logging.DEBUG):  # the prehash holds no secret, and is what
