@@ -19,7 +19,7 @@ import time
 import aiohttp
 from subprocs import percentile, start_emulator_and_proxy
 
-from signproxy.signing import Signer, iso_timestamp
+from signproxy.okx.signing import Signer, iso_timestamp
 
 ORDER = b'{"instId":"BTC-USDT","tdMode":"cash","side":"buy","ordType":"limit","px":"1","sz":"1"}'
 

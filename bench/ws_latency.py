@@ -20,7 +20,7 @@ import time
 import aiohttp
 from subprocs import percentile, start_emulator_and_proxy
 
-from signproxy.signing import Signer
+from signproxy.okx.signing import Signer
 
 ORDER = {"instId": "BTC-USDT", "tdMode": "cash", "side": "buy", "ordType": "limit", "px": "1"}
 

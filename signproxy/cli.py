@@ -19,28 +19,28 @@ from aiohttp import web
 from dotenv import dotenv_values
 
 from signproxy import __version__
-from signproxy.account_env import (
+from signproxy.commands.check import check_accounts, describe
+from signproxy.commands.health import check, health_url, probe_token
+from signproxy.emulator import EmulatedKey, create_emulator_app
+from signproxy.errors import ConfigError
+from signproxy.proxy.app import INFLIGHT, SELECTOR, WS_RELAY, create_app
+from signproxy.runtime.logs import Redactor, configure
+from signproxy.runtime.loop import loop_name, run
+from signproxy.runtime.reload import Reloader, reloading
+from signproxy.runtime.shutdown import HANDLER_FINISH_S, graceful_stop
+from signproxy.runtime.workers import run_workers
+from signproxy.settings.account_env import (
     ACCOUNT_PREFIX,
     ACCOUNTS_VARIABLE,
     ALLOW_CUSTOM_UPSTREAM_VARIABLE,
     DEFAULT_CREDENTIALS,
 )
-from signproxy.app import INFLIGHT, SELECTOR, WS_RELAY, create_app
-from signproxy.check import check_accounts, describe
-from signproxy.config import (
+from signproxy.settings.config import (
     Settings,
     log_options,
     merge_sources,
 )
-from signproxy.emulator import EmulatedKey, create_emulator_app
-from signproxy.errors import ConfigError
-from signproxy.healthcheck import check, health_url, probe_token
-from signproxy.logs import Redactor, configure
-from signproxy.reload import Reloader, reloading
-from signproxy.shutdown import HANDLER_FINISH_S, graceful_stop
-from signproxy.speed import loop_name, run
-from signproxy.variables import FILE_SUFFIX
-from signproxy.workers import run_workers
+from signproxy.settings.variables import FILE_SUFFIX
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence

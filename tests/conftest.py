@@ -22,11 +22,11 @@ from aiohttp.test_utils import TestServer
 from multidict import CIMultiDictProxy
 from yarl import URL
 
-from signproxy.app import create_app
-from signproxy.clock import Clock
-from signproxy.config import Settings
 from signproxy.emulator import EMULATOR, EmulatedKey, EmulatorState, create_emulator_app
-from signproxy.logs import Redactor, configure
+from signproxy.proxy.app import create_app
+from signproxy.runtime.logs import Redactor, configure
+from signproxy.settings.config import Settings
+from signproxy.upstream.clock import Clock
 
 # Obviously fake credentials; never used anywhere but against the local emulator.
 LIVE_KEY = EmulatedKey(

@@ -11,10 +11,10 @@ import pytest
 from conftest import ALL_SECRETS
 from rawhttp import send_raw_sync
 
-from signproxy.config import Settings
 from signproxy.errors import ConfigError
 from signproxy.refusals import Refused
-from signproxy.tokens import ClientToken, identify, parse_client_tokens
+from signproxy.settings.config import Settings
+from signproxy.settings.tokens import ClientToken, identify, parse_client_tokens
 
 BASE = {
     "OKX_API_KEY": "fake-key-acc-0001",

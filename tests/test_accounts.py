@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from signproxy.accounts import OKX_REST_HOSTS
-from signproxy.config import Settings
 from signproxy.errors import ConfigError
-from signproxy.logs import Redactor
+from signproxy.runtime.logs import Redactor
+from signproxy.settings.accounts import OKX_REST_HOSTS
+from signproxy.settings.config import Settings
 
 DEFAULT = {
     "OKX_API_KEY": "fake-key-acct-default-01",

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from signproxy.canonical import body_bytes, split_target
 from signproxy.errors import InvalidJson, MalformedTarget, NotFound
+from signproxy.okx.canonical import body_bytes, split_target
 
 
 @pytest.mark.parametrize(

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from signproxy.config import DEFAULT_PORT, DEFAULT_UPSTREAM, Settings, merge_sources
 from signproxy.errors import ConfigError
+from signproxy.settings.config import DEFAULT_PORT, DEFAULT_UPSTREAM, Settings, merge_sources
 
 BASE = {
     "OKX_API_KEY": "fake-key-cfg-0001",

@@ -2,8 +2,8 @@
 
 import pytest
 
-from signproxy.config import Settings
 from signproxy.errors import ConfigError
+from signproxy.settings.config import Settings
 
 BASE = {
     "OKX_API_KEY": "fake-key-cfg-0001",

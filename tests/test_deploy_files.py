@@ -11,7 +11,7 @@ import pytest
 import yaml
 from conftest import LIVE_KEY
 
-from signproxy.config import Settings
+from signproxy.settings.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = yaml.safe_load((ROOT / "compose.yaml").read_text())

@@ -10,9 +10,9 @@ from aiohttp import web
 from conftest import LIVE_KEY, env_for
 from slowupstream import start_slow_upstream
 
-from signproxy.app import create_app
-from signproxy.config import Settings
 from signproxy.emulator import EmulatorState
+from signproxy.proxy.app import create_app
+from signproxy.settings.config import Settings
 
 ORDER = (
     b'{"instId":"BTC-USDT","tdMode":"cash","side":"buy","ordType":"limit","px":"1",'

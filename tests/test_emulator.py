@@ -8,7 +8,7 @@ from conftest import DEMO_KEY, LIVE_KEY
 from yarl import URL
 
 from signproxy.emulator import EmulatorState
-from signproxy.signing import Signer, iso_timestamp
+from signproxy.okx.signing import Signer, iso_timestamp
 
 
 def signed_headers(

@@ -7,7 +7,7 @@ import sys
 import pytest
 from aiohttp import web
 
-from signproxy.healthcheck import health_url
+from signproxy.commands.health import health_url
 
 
 @pytest.mark.parametrize(

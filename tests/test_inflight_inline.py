@@ -9,8 +9,8 @@ import pytest
 from slowupstream import start_slow_upstream
 
 from signproxy.errors import UpstreamCutOff
-from signproxy.inflight import InFlight
-from signproxy.upstream import Upstream
+from signproxy.upstream.client import Upstream
+from signproxy.upstream.inflight import InFlight
 
 ORDER = b'{"instId":"BTC-USDT","tdMode":"cash","side":"buy","ordType":"market","sz":"1"}'
 

@@ -17,9 +17,9 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 from conftest import Harness, MakeProxy
 
-from signproxy.config import Settings
 from signproxy.errors import ConfigError
-from signproxy.pool import peer_has_spoken
+from signproxy.settings.config import Settings
+from signproxy.upstream.pool import peer_has_spoken
 
 ANSWER = b'{"code":"0","msg":"","data":[]}'
 RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (

@@ -9,8 +9,8 @@ from aiohttp import web
 from conftest import ALL_SECRETS, LIVE_KEY, MakeProxy, start_raw_server
 
 from signproxy.emulator import EmulatorState
-from signproxy.logs import REDACTED, Redactor, configure
-from signproxy.tokens import ClientToken
+from signproxy.runtime.logs import REDACTED, Redactor, configure
+from signproxy.settings.tokens import ClientToken
 
 ORDER = '{"instId":"BTC-USDT","tdMode":"cash","side":"buy","ordType":"limit","px":"1","sz":"1"}'
 

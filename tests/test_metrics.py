@@ -2,8 +2,8 @@
 
 from prometheus_client import generate_latest
 
-from signproxy.metrics import MAX_ROUTES, OTHER, Metrics
-from signproxy.readiness import Readiness, UpstreamHealth, local_clock
+from signproxy.ops.metrics import MAX_ROUTES, OTHER, Metrics
+from signproxy.ops.readiness import Readiness, UpstreamHealth, local_clock
 
 
 def value(metrics: Metrics, name: str, **labels: str) -> float | None:

@@ -8,8 +8,8 @@ from aiohttp import web
 from conftest import ALL_SECRETS, Harness, start_raw_server
 from prometheus_client.parser import text_string_to_metric_families
 
-from signproxy.ops import UPSTREAM_HEALTH
-from signproxy.readiness import READINESS, Exchange
+from signproxy.ops.readiness import READINESS, Exchange
+from signproxy.ops.routes import UPSTREAM_HEALTH
 
 ORDER = '{"instId":"BTC-USDT","tdMode":"cash","side":"buy","ordType":"limit","px":"1","sz":"1"}'
 

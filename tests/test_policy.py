@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from signproxy.errors import ConfigError
-from signproxy.policy import DEFAULT_RULES, Policy, parse_rules
+from signproxy.proxy.policy import DEFAULT_RULES, Policy, parse_rules
 
 # The fund-moving and credential endpoints of ../shared/okx-facts.md.
 DENIED = (

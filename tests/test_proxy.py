@@ -8,7 +8,7 @@ from aiohttp import web
 from conftest import DEMO_KEY, LIVE_KEY, MakeProxy, start_raw_server
 
 from signproxy.emulator import EmulatorState
-from signproxy.signing import Signer
+from signproxy.okx.signing import Signer
 
 ORDER = '{"instId": "BTC-USDT", "tdMode": "cash", "side": "buy", "ordType": "limit", "px": "30000", "sz": "0.00000001"}'
 

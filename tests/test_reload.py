@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from conftest import DEMO_KEY, LIVE_KEY
 
-from signproxy.config import Settings
 from signproxy.emulator import EmulatedKey
-from signproxy.logs import Redactor
-from signproxy.reload import Reloader
-from signproxy.selection import Selector
+from signproxy.proxy.selection import Selector
+from signproxy.runtime.logs import Redactor
+from signproxy.runtime.reload import Reloader
+from signproxy.settings.config import Settings
 
 NEW_KEY = EmulatedKey(
     api_key="fake-new-key-0003",

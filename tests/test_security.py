@@ -9,11 +9,11 @@ from aiohttp.test_utils import make_mocked_request
 from conftest import ALL_SECRETS, LIVE_KEY, Harness, MakeProxy, Reply, env_for, start_raw_server
 from rawhttp import send_raw
 
-from signproxy.access import Access
-from signproxy.config import Settings
-from signproxy.guard import STEERING_HEADERS, Guard
-from signproxy.logs import Redactor, configure
+from signproxy.proxy.guard import STEERING_HEADERS, Guard
 from signproxy.refusals import HostRefused
+from signproxy.runtime.logs import Redactor, configure
+from signproxy.settings.access import Access
+from signproxy.settings.config import Settings
 
 TOKEN_A = "tok-A-0123456789abcdefghijklmnop"
 TOKEN_B = "tok-B-ZYXWVUTSRQPONMLKJIHGFEDCBA"

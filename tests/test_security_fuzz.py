@@ -16,10 +16,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rawhttp import send_raw_sync
 
-from signproxy.app import create_app
-from signproxy.config import Settings
 from signproxy.emulator import create_emulator_app
-from signproxy.logs import Redactor, configure
+from signproxy.proxy.app import create_app
+from signproxy.runtime.logs import Redactor, configure
+from signproxy.settings.config import Settings
 
 TOKEN = "fuzz-token-0123456789abcdefghijkl"
 # What this proxy holds. The other test key's values are thrown in as well: they are just

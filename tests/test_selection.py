@@ -13,7 +13,12 @@ import pytest
 from conftest import DEMO_KEY, LIVE_KEY, account_env, env_for
 
 from signproxy.emulator import EmulatorState
-from signproxy.selection import AccountForbidden, AccountMalformed, AccountRequired, AccountUnknown
+from signproxy.proxy.selection import (
+    AccountForbidden,
+    AccountMalformed,
+    AccountRequired,
+    AccountUnknown,
+)
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 

@@ -3,7 +3,7 @@
 import pytest
 
 from signproxy.emulator.auth import parse_iso_ms
-from signproxy.signing import Signer, iso_timestamp, prehash
+from signproxy.okx.signing import Signer, iso_timestamp, prehash
 
 # The public known-answer vector from OKX's docs and python-okx (okx-facts.md), not a real key.
 SECRET = "22582BD0CFF14C41EDBF1AB98506286D"

@@ -11,10 +11,10 @@ from aiohttp import web
 from conftest import Harness, MakeProxy, start_raw_server
 from faultserver import closed_port
 
-from signproxy import timesync
-from signproxy.app import OKX_CLOCK
 from signproxy.emulator import EmulatorState
-from signproxy.timesync import OkxClock
+from signproxy.proxy.app import OKX_CLOCK
+from signproxy.upstream import okx_clock as timesync
+from signproxy.upstream.okx_clock import OkxClock
 
 ORDER = '{"instId":"BTC-USDT","tdMode":"cash","side":"buy","ordType":"market","sz":"1"}'
 FIVE_MINUTES = 5 * 60 * 1000

@@ -18,9 +18,9 @@ import pytest
 from aiohttp import web
 from conftest import LIVE_KEY, env_for
 
-from signproxy.config import Settings
 from signproxy.errors import ConfigError
-from signproxy.speed import loop_name
+from signproxy.runtime.loop import loop_name
+from signproxy.settings.config import Settings
 
 
 def _free_port() -> int:

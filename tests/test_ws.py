@@ -18,12 +18,12 @@ from aiohttp import WSMsgType, web
 from aiohttp.test_utils import TestServer
 from conftest import ALL_SECRETS, DEMO_KEY, LIVE_KEY, Harness, MakeProxy, account_env, env_for
 
-from signproxy.app import create_app
-from signproxy.clock import SystemClock
-from signproxy.config import Settings
 from signproxy.emulator.ws import EMULATOR_WS, WsConnection, WsEmulatorState
-from signproxy.middleware import make_middleware
-from signproxy.signing import Signer
+from signproxy.okx.signing import Signer
+from signproxy.proxy.app import create_app
+from signproxy.proxy.middleware import make_middleware
+from signproxy.settings.config import Settings
+from signproxy.upstream.clock import SystemClock
 from signproxy.ws.policy import refuse_writes
 from signproxy.ws.relay import CHANNEL_ROUTE, WebSocketRelay
 

@@ -5,13 +5,13 @@ import json
 import pytest
 from conftest import LIVE_KEY, env_for
 
-from signproxy.config import Settings
 from signproxy.errors import ConfigError
-from signproxy.signing import Signer
+from signproxy.okx.hosts import derive_ws_base
+from signproxy.okx.signing import Signer
+from signproxy.settings.config import Settings
 from signproxy.ws.bridge import close_reason, code_for_client, code_for_upstream
 from signproxy.ws.frames import classify, login_answer, login_frame, op_error
 from signproxy.ws.policy import ORDER_OPS, allow_all, refuse_writes
-from signproxy.ws.urls import derive_ws_base
 
 
 @pytest.mark.parametrize(

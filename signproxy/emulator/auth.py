@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from signproxy.signing import Signer
+from signproxy.okx.signing import Signer
 
 if TYPE_CHECKING:
     from multidict import CIMultiDictProxy

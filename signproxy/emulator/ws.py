@@ -24,7 +24,7 @@ from aiohttp import WSMsgType, web
 
 from signproxy.emulator.auth import TIMESTAMP_WINDOW_MS, EmulatedKey
 from signproxy.emulator.endpoints import Book
-from signproxy.signing import Signer
+from signproxy.okx.signing import Signer
 
 if TYPE_CHECKING:
     from signproxy.emulator import EmulatorState

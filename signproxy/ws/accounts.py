@@ -5,17 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from signproxy.handler import LOG_FIELDS
-from signproxy.signing import Signer
-from signproxy.ws.urls import derive_ws_base
+from signproxy.okx.hosts import derive_ws_base
+from signproxy.okx.signing import Signer
+from signproxy.proxy.handler import LOG_FIELDS
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from aiohttp import web
 
-    from signproxy.config import Secret, Settings
-    from signproxy.selection import Selector
+    from signproxy.proxy.selection import Selector
+    from signproxy.settings.config import Secret, Settings
 
 
 @dataclass(frozen=True, slots=True)

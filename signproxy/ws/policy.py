@@ -18,7 +18,7 @@ from aiohttp import web
 from signproxy.ws.frames import REFUSED_BY_POLICY
 
 if TYPE_CHECKING:
-    from signproxy.policy import Policy
+    from signproxy.proxy.policy import Policy
 
 # OKX's trading ops over WebSocket (okx-facts.md), for documentation and tests; read-only mode
 # does not rely on this list but on the allow-list below, so an op OKX adds later is refused too.

@@ -22,7 +22,7 @@ import aiohttp
 import structlog
 from aiohttp import WSCloseCode, web
 
-from signproxy.handler import LOG_FIELDS
+from signproxy.proxy.handler import LOG_FIELDS
 from signproxy.ws.accounts import WsAccount
 from signproxy.ws.bridge import CLOSE_TIMEOUT, Bridge, close_reason
 from signproxy.ws.errors import NotWebSocket, TooManyWebSockets, WebSocketUnavailable
@@ -32,8 +32,8 @@ from signproxy.ws.policy import allow_all
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from signproxy.clock import Clock
-    from signproxy.config import Settings
+    from signproxy.settings.config import Settings
+    from signproxy.upstream.clock import Clock
     from signproxy.ws.policy import OpCheck
 
 CHANNEL_ROUTE = "/ws/v5/{channel:(?:private|business|public)}"

@@ -7,7 +7,8 @@ instead of the token. A token is 16-512 of ``A-Z a-z 0-9 . _ ~ + / = -`` (the ch
 RFC 6750 bearer token), so neither ``:`` nor ``,`` can appear in one: a later field (the accounts a
 token may use) can be added after a second ``:`` without making old entries ambiguous.
 
-That field is ``name:token:account1+account2``: the accounts (see :mod:`signproxy.accounts`) the
+That field is ``name:token:account1+account2``: the accounts (see
+:mod:`signproxy.settings.accounts`) the
 token may use, joined by ``+``; each must be configured. A token without it may use every account.
 """
 
@@ -19,8 +20,8 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from signproxy.accounts import DEFAULT_ACCOUNT, account_name
 from signproxy.errors import ConfigError
+from signproxy.settings.accounts import DEFAULT_ACCOUNT, account_name
 
 if TYPE_CHECKING:
     from collections.abc import Collection

@@ -6,24 +6,24 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from signproxy.errors import ConfigError
-from signproxy.netnames import (
-    WILDCARD_BINDS,
-    is_loopback,
-    normalize_name,
-    parse_allowed_hosts,
-    parse_allowed_origins,
-)
-from signproxy.policy import (
+from signproxy.proxy.policy import (
     ALLOW_VARIABLE,
     DENY_VARIABLE,
     READ_ONLY_VARIABLE,
     Policy,
     parse_rules,
 )
-from signproxy.tokens import parse_client_tokens
+from signproxy.settings.netnames import (
+    WILDCARD_BINDS,
+    is_loopback,
+    normalize_name,
+    parse_allowed_hosts,
+    parse_allowed_origins,
+)
+from signproxy.settings.tokens import parse_client_tokens
 
 if TYPE_CHECKING:
-    from signproxy.tokens import ClientToken
+    from signproxy.settings.tokens import ClientToken
 
 TOKENS_VARIABLE = "SIGNPROXY_CLIENT_TOKENS"
 INSECURE_BIND_VARIABLE = "SIGNPROXY_INSECURE_BIND"

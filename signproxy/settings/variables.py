@@ -1,6 +1,7 @@
 """Reading one setting at a time from a mapping of variables, with errors that name it.
 
-:class:`VariableReader` does the parsing for :meth:`signproxy.config.Settings.from_env` (and the
+:class:`VariableReader` does the parsing for :meth:`signproxy.settings.config.Settings.from_env`
+(and the
 access and account readers it hands itself to): every problem is a :class:`ConfigError` naming
 the variable, never showing its value. Secrets may come from a ``<NAME>_FILE`` path.
 """

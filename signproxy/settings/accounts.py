@@ -1,6 +1,7 @@
 """Named OKX accounts: the frozen model that signing uses, and the names accounts may have.
 
-How accounts are read from variables is in :mod:`signproxy.account_env`. An :class:`Accounts`
+How accounts are read from variables is in :mod:`signproxy.settings.account_env`. An
+:class:`Accounts`
 is immutable: a reload builds a new one and swaps it in whole.
 """
 
@@ -11,12 +12,12 @@ import types
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from signproxy.signing import Signer
+from signproxy.okx.signing import Signer
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
 
-    from signproxy.credentials import Credentials
+    from signproxy.settings.credentials import Credentials
 
 DEFAULT_ACCOUNT = "default"
 # OKX's REST hosts (aws.okx.com is shut down). Anything else needs the explicit override.

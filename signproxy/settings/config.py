@@ -10,18 +10,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, cast
 
-from signproxy.access import Access, read_access
-from signproxy.account_env import read_accounts, unbound_token_warnings
-from signproxy.accounts import DEFAULT_ACCOUNT, Account, Accounts
-from signproxy.credentials import Credentials, Secret
-from signproxy.variables import FILE_SUFFIX, VariableReader
-from signproxy.ws.urls import derive_ws_base
+from signproxy.okx.hosts import derive_ws_base
+from signproxy.settings.access import Access, read_access
+from signproxy.settings.account_env import read_accounts, unbound_token_warnings
+from signproxy.settings.accounts import DEFAULT_ACCOUNT, Account, Accounts
+from signproxy.settings.credentials import Credentials, Secret
+from signproxy.settings.variables import FILE_SUFFIX, VariableReader
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from signproxy.canonical import BodyMode
-    from signproxy.logs import LogFormat
+    from signproxy.okx.canonical import BodyMode
+    from signproxy.runtime.logs import LogFormat
 
 DEFAULT_PORT = 8787
 DEFAULT_UPSTREAM = "https://www.okx.com"

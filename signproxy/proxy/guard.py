@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from signproxy.netnames import host_allowed, host_header_name, normalize_origin
+from signproxy.proxy.selection import CLIENT_TOKEN
 from signproxy.refusals import (
     BrowserRefused,
     HostRefused,
@@ -23,14 +23,14 @@ from signproxy.refusals import (
     TokenInvalid,
     TokenMissing,
 )
-from signproxy.selection import CLIENT_TOKEN
-from signproxy.tokens import ClientToken, identify
+from signproxy.settings.netnames import host_allowed, host_header_name, normalize_origin
+from signproxy.settings.tokens import ClientToken, identify
 
 if TYPE_CHECKING:
     from aiohttp import web
     from multidict import CIMultiDictProxy
 
-    from signproxy.access import Access
+    from signproxy.settings.access import Access
 
 # Headers that name another host, scheme, port, path or method for a request. The proxy never
 # forwards them (the upstream and the signed target are fixed), but a client that sends one

@@ -26,12 +26,12 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from signproxy.accounts import DEFAULT_ACCOUNT, account_name
 from signproxy.errors import RequestRejected
-from signproxy.tokens import ClientToken
+from signproxy.settings.accounts import DEFAULT_ACCOUNT, account_name
+from signproxy.settings.tokens import ClientToken
 
 if TYPE_CHECKING:
-    from signproxy.accounts import Account, Accounts
+    from signproxy.settings.accounts import Account, Accounts
 
 ACCOUNT_HEADER = "X-Signproxy-Account"
 PATH_PREFIX = "/a/"

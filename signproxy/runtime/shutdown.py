@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     import structlog
     from aiohttp import web
 
-    from signproxy.inflight import InFlight
+    from signproxy.upstream.inflight import InFlight
 
 # After the drain only answers are left to write (or requests that never reached OKX).
 HANDLER_FINISH_S = 1.0

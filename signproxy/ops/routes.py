@@ -20,10 +20,10 @@ import structlog
 from aiohttp import web
 from prometheus_client import generate_latest
 
+from signproxy.commands.health import HEALTH_PATH
 from signproxy.errors import MethodNotAllowed, UpstreamError
-from signproxy.healthcheck import HEALTH_PATH
-from signproxy.metrics import Metrics
-from signproxy.readiness import (
+from signproxy.ops.metrics import Metrics
+from signproxy.ops.readiness import (
     READINESS,
     Readiness,
     UpstreamHealth,
@@ -34,8 +34,8 @@ from signproxy.readiness import (
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Mapping
 
-    from signproxy.config import Settings
-    from signproxy.upstream import Upstream
+    from signproxy.settings.config import Settings
+    from signproxy.upstream.client import Upstream
 
 READY_PATH = "/-/ready"
 METRICS_PATH = "/-/metrics"

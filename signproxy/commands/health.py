@@ -16,10 +16,10 @@ import urllib.request
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from signproxy.access import TOKENS_VARIABLE
-from signproxy.config import DEFAULT_PORT
 from signproxy.errors import ConfigError
-from signproxy.tokens import parse_client_tokens
+from signproxy.settings.access import TOKENS_VARIABLE
+from signproxy.settings.config import DEFAULT_PORT
+from signproxy.settings.tokens import parse_client_tokens
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

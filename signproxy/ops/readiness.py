@@ -76,7 +76,7 @@ def local_clock() -> CheckResult:
 
 
 class SyncedClock(Protocol):
-    """A clock kept in step with OKX (see :class:`signproxy.timesync.OkxClock`)."""
+    """A clock kept in step with OKX (see :class:`signproxy.upstream.okx_clock.OkxClock`)."""
 
     offset_ms: int
     measured: bool

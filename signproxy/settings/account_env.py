@@ -22,20 +22,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
-from signproxy.accounts import (
+from signproxy.errors import ConfigError
+from signproxy.settings.accounts import (
     DEFAULT_ACCOUNT,
     OKX_REST_HOSTS,
     Account,
     Accounts,
     account_name,
 )
-from signproxy.credentials import Credentials, Secret
-from signproxy.errors import ConfigError
+from signproxy.settings.credentials import Credentials, Secret
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from signproxy.tokens import ClientToken
+    from signproxy.settings.tokens import ClientToken
 
 ACCOUNTS_VARIABLE = "SIGNPROXY_ACCOUNTS"
 ACCOUNT_PREFIX = "OKX_ACCOUNT_"

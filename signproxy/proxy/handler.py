@@ -9,8 +9,6 @@ from typing import TYPE_CHECKING, Any
 import structlog
 from aiohttp import web
 
-from signproxy.canonical import BodyMode, body_bytes, split_target
-from signproxy.demo_flag import DemoFlagNotes
 from signproxy.errors import (
     BodyNotAllowed,
     BodyRequired,
@@ -18,17 +16,19 @@ from signproxy.errors import (
     MethodNotAllowed,
     UnsupportedMediaType,
 )
-from signproxy.exptime import EXPTIME_HEADER, default_exptime
-from signproxy.inflight import InFlight, outcome_fields
-from signproxy.selection import CLIENT_TOKEN, Selector
-from signproxy.signing import iso_timestamp, prehash
+from signproxy.okx.canonical import BodyMode, body_bytes, split_target
+from signproxy.okx.exptime import EXPTIME_HEADER, default_exptime
+from signproxy.okx.signing import iso_timestamp, prehash
+from signproxy.proxy.demo_flag import DemoFlagNotes
+from signproxy.proxy.selection import CLIENT_TOKEN, Selector
+from signproxy.upstream.inflight import InFlight, outcome_fields
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from signproxy.clock import Clock
-    from signproxy.config import Settings
-    from signproxy.upstream import Upstream
+    from signproxy.settings.config import Settings
+    from signproxy.upstream.client import Upstream
+    from signproxy.upstream.clock import Clock
 
 LOG_FIELDS = web.RequestKey("signproxy.log_fields", dict[str, Any])
 

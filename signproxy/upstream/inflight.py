@@ -31,7 +31,7 @@ from signproxy.errors import UpstreamCutOff, UpstreamError
 if TYPE_CHECKING:
     from collections.abc import Coroutine, Mapping
 
-    from signproxy.upstream import Upstream, UpstreamResponse
+    from signproxy.upstream.client import Upstream, UpstreamResponse
 
 # Order answers are small; a bigger body (an instrument list) is not parsed for ids.
 _ORDER_SCAN_BYTES = 64 * 1024

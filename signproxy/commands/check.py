@@ -12,15 +12,15 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from signproxy.clock import SystemClock
 from signproxy.errors import UpstreamError
-from signproxy.signing import iso_timestamp
-from signproxy.upstream import Upstream
+from signproxy.okx.signing import iso_timestamp
+from signproxy.upstream.client import Upstream
+from signproxy.upstream.clock import SystemClock
 
 if TYPE_CHECKING:
-    from signproxy.accounts import Account
-    from signproxy.clock import Clock
-    from signproxy.config import Settings
+    from signproxy.settings.accounts import Account
+    from signproxy.settings.config import Settings
+    from signproxy.upstream.clock import Clock
 
 CHECK_PATH = "/api/v5/account/config"
 # What usually causes each of OKX's refusals, phrased for the operator.

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import structlog
 
 if TYPE_CHECKING:
-    from signproxy.accounts import Account
+    from signproxy.settings.accounts import Account
 
 # Clients are token names or addresses: few in practice, but addresses come from the network.
 _MAX_REMEMBERED = 1024

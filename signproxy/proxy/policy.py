@@ -8,7 +8,7 @@ lower-case path. Of the rules that match, the one with the longest path wins; on
 operator's rules beat the defaults, and deny beats allow. Read-only mode refuses every method but
 ``GET`` before any rule is looked at.
 
-The policy is judged on the path :func:`signproxy.canonical.split_target` returns, which is the
+The policy is judged on the path :func:`signproxy.okx.canonical.split_target` returns, which is the
 only spelling of the path that is signed and sent (no escapes, dot segments or empty segments).
 """
 

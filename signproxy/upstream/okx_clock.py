@@ -25,7 +25,7 @@ import structlog
 from signproxy.errors import UpstreamError
 
 if TYPE_CHECKING:
-    from signproxy.upstream import Upstream
+    from signproxy.upstream.client import Upstream
 
 TIME_PATH = "/api/v5/public/time"
 SAMPLES = 3

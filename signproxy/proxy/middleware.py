@@ -22,13 +22,13 @@ from signproxy.errors import (
     UpstreamError,
     error_response,
 )
-from signproxy.handler import LOG_FIELDS
+from signproxy.proxy.handler import LOG_FIELDS
 from signproxy.refusals import Refused
 
 if TYPE_CHECKING:
     from aiohttp.typedefs import Middleware
 
-    from signproxy.guard import Guard
+    from signproxy.proxy.guard import Guard
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

@@ -6,17 +6,17 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from signproxy.config import Settings
-from signproxy.guard import Guard
-from signproxy.handler import ProxyHandler
-from signproxy.healthcheck import HEALTH_PATH
-from signproxy.inflight import InFlight
-from signproxy.middleware import make_middleware
-from signproxy.ops import Operations
-from signproxy.readiness import clock_check
-from signproxy.selection import PATH_PREFIX, Selector
-from signproxy.timesync import OkxClock
-from signproxy.upstream import Upstream
+from signproxy.commands.health import HEALTH_PATH
+from signproxy.ops.readiness import clock_check
+from signproxy.ops.routes import Operations
+from signproxy.proxy.guard import Guard
+from signproxy.proxy.handler import ProxyHandler
+from signproxy.proxy.middleware import make_middleware
+from signproxy.proxy.selection import PATH_PREFIX, Selector
+from signproxy.settings.config import Settings
+from signproxy.upstream.client import Upstream
+from signproxy.upstream.inflight import InFlight
+from signproxy.upstream.okx_clock import OkxClock
 from signproxy.ws.accounts import ws_account_selector
 from signproxy.ws.policy import policy_check
 from signproxy.ws.relay import CHANNEL_ROUTE, WebSocketRelay
@@ -24,7 +24,7 @@ from signproxy.ws.relay import CHANNEL_ROUTE, WebSocketRelay
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
-    from signproxy.clock import Clock
+    from signproxy.upstream.clock import Clock
 
 SETTINGS = web.AppKey("signproxy.settings", Settings)
 UPSTREAM = web.AppKey("signproxy.upstream", Upstream)

@@ -2,7 +2,8 @@
 
 A reload re-reads the env file and every ``_FILE`` secret (the process environment is fixed at
 start), validates the whole configuration again and, only if that succeeds, swaps the one
-immutable :class:`~signproxy.accounts.Accounts` object the :class:`~signproxy.selection.Selector`
+immutable :class:`~signproxy.settings.accounts.Accounts` object the
+:class:`~signproxy.proxy.selection.Selector`
 hands out. A request takes its account once, so it is signed entirely with the old key or
 entirely with the new one. A reload that fails keeps the old accounts and logs why (the variable
 and the problem, never a value). Only accounts are reloaded; other changed settings are logged as
@@ -25,17 +26,17 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from signproxy.config import Settings
 from signproxy.errors import ConfigError
-from signproxy.variables import FILE_SUFFIX
+from signproxy.settings.config import Settings
+from signproxy.settings.variables import FILE_SUFFIX
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Mapping
 
     from aiohttp import web
 
-    from signproxy.logs import Redactor
-    from signproxy.selection import Selector
+    from signproxy.proxy.selection import Selector
+    from signproxy.runtime.logs import Redactor
 
 Fingerprint = tuple[tuple[str, tuple[int, int, int] | None], ...]
 # Settings a reload does not apply: the accounts are swapped, the rest needs a restart.

@@ -26,7 +26,7 @@ from signproxy.errors import (
     UpstreamTimeout,
     UpstreamUnreachable,
 )
-from signproxy.pool import FreshConnector
+from signproxy.upstream.pool import FreshConnector
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

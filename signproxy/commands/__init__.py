@@ -1,0 +1,1 @@
+"""Subcommands other than ``serve``: ``check`` (the doctor) and ``health`` (a probe)."""

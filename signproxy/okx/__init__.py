@@ -1,0 +1,7 @@
+"""Pure OKX knowledge: no I/O, no clock reads, no settings.
+
+- :mod:`.signing`: timestamps, prehash strings, HMAC signatures (pinned by known answers).
+- :mod:`.canonical`: the request target and body exactly as they are signed and sent.
+- :mod:`.exptime`: the default ``expTime`` header on placing and amending orders.
+- :mod:`.hosts`: which WebSocket host goes with a REST host and demo flag.
+"""

@@ -1,0 +1,8 @@
+"""Running the proxy: event loop, logs, reload, graceful shutdown, worker processes.
+
+- :mod:`.loop`: uvloop when installed.
+- :mod:`.logs`: structlog set-up and redaction.
+- :mod:`.reload`: SIGHUP and file-watch key rotation.
+- :mod:`.shutdown`: SIGTERM/SIGINT drain.
+- :mod:`.workers`: several processes on one port.
+"""

@@ -1,0 +1,7 @@
+"""The upstream side: the one client session to OKX, its pool, exchanges in flight, OKX's clock.
+
+- :mod:`.client`: send one signed request, failures as typed errors, never resend a POST.
+- :mod:`.pool`: never write into a keep-alive connection OKX has closed.
+- :mod:`.inflight`: exchanges that outlive their client; shutdown drains them.
+- :mod:`.clock`, :mod:`.okx_clock`: where the signing timestamp comes from, kept in step with OKX.
+"""
