@@ -26,6 +26,7 @@ from signproxy.errors import ConfigError
 from signproxy.runtime.logs import Redactor, configure
 from signproxy.runtime.loop import run
 from signproxy.runtime.serve import serve
+from signproxy.runtime.unix import unix_listener
 from signproxy.runtime.workers import run_workers
 from signproxy.settings.account_env import (
     ACCOUNT_PREFIX,
@@ -87,6 +88,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default 8787)")
     serve.add_argument(
+        "--unix",
+        metavar="PATH",
+        help="also listen on a Unix socket at PATH (mode 0660; SIGNPROXY_UNIX_SOCKET)",
+    )
+    serve.add_argument(
         "--emulator",
         action="store_true",
         help="run in front of the bundled OKX emulator with throwaway keys (no OKX account needed;"
@@ -130,7 +136,7 @@ def _environment(env_file: Path | None) -> dict[str, str]:
 def _runserve(env: Mapping[str, str], args: argparse.Namespace, redactor: Redactor) -> int:
     log = structlog.get_logger("signproxy")
     if not args.emulator:
-        settings = Settings.from_env(env, host=args.host, port=args.port)
+        settings = Settings.from_env(env, host=args.host, port=args.port, unix=args.unix)
         redactor.set_secrets(settings.sensitive_values())
         env_file = args.env_file or (Path(".env") if Path(".env").is_file() else None)
 
@@ -138,9 +144,14 @@ def _runserve(env: Mapping[str, str], args: argparse.Namespace, redactor: Redact
             return _environment(args.env_file)
 
         reload = (read_env, env_file, redactor)
-        if settings.workers > 1:
-            return run_workers(settings.workers, lambda: run(serve(settings, log, reload=reload)))
-        run(serve(settings, log, reload=reload))
+        # Bound here, before any fork: every worker serves the one socket.
+        with unix_listener(settings.unix_socket) as sock:
+            if settings.workers > 1:
+                return run_workers(
+                    settings.workers,
+                    lambda: run(serve(settings, log, reload=reload, unix_sock=sock)),
+                )
+            run(serve(settings, log, reload=reload, unix_sock=sock))
         return 0
     # Throwaway credentials made fresh for this run: nothing real is ever used in this mode.
     key = EmulatedKey(
@@ -181,11 +192,14 @@ async def _serve_with_emulator(
         "SIGNPROXY_UPSTREAM": upstream,
         ALLOW_CUSTOM_UPSTREAM_VARIABLE: "1",  # the local emulator is not one of OKX's hosts
     }
-    settings = Settings.from_env(env, host=args.host, port=args.port)
+    settings = Settings.from_env(env, host=args.host, port=args.port, unix=args.unix)
     redactor.set_secrets(settings.sensitive_values())
     try:
-        # SIGHUP re-validates the same throwaway settings (a no-op) rather than ending the process.
-        await serve(settings, log, emulator=True, reload=(lambda: env, None, redactor))
+        with unix_listener(settings.unix_socket) as sock:
+            # SIGHUP re-validates the same throwaway settings (a no-op), not ending the process.
+            await serve(
+                settings, log, emulator=True, reload=(lambda: env, None, redactor), unix_sock=sock
+            )
     finally:
         await emulator.cleanup()
 

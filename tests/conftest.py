@@ -57,6 +57,8 @@ def env_for(key: EmulatedKey, upstream: str, **extra: str) -> dict[str, str]:
         # No background clock sync unless a test asks for it: its GET /public/time requests
         # would interleave with the ones a test counts in emulator.received.
         "SIGNPROXY_CLOCK_SYNC_INTERVAL": "0",
+        # Nor keep-alive requests to the emulator, for the same reason.
+        "SIGNPROXY_UPSTREAM_KEEP_WARM": "0",
         # The emulator is not one of OKX's hosts: signing for it needs the explicit override.
         "SIGNPROXY_ALLOW_CUSTOM_UPSTREAM": "1",
         **extra,
@@ -234,12 +236,13 @@ async def proxy_from_env(
 ) -> AsyncIterator[Callable[[dict[str, str]], Awaitable[Harness]]]:
     """Build proxies from the given variables (e.g. several accounts, no OKX_API_*).
 
-    Clock sync is off unless ``env`` turns it on, as with :func:`env_for`.
+    Clock sync and keep-warm requests are off unless ``env`` turns them on, as with
+    :func:`env_for`.
     """
     async with aiohttp.ClientSession() as session:
 
         async def make(env: dict[str, str]) -> Harness:
-            env = {"SIGNPROXY_CLOCK_SYNC_INTERVAL": "0", **env}
+            env = {"SIGNPROXY_CLOCK_SYNC_INTERVAL": "0", "SIGNPROXY_UPSTREAM_KEEP_WARM": "0", **env}
             server = await serve_proxy(create_app(Settings.from_env(env)))
             return Harness(emulator, server, session)
 

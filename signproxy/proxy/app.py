@@ -20,6 +20,7 @@ from signproxy.settings.config import Settings
 from signproxy.upstream.client import Upstream
 from signproxy.upstream.inflight import InFlight
 from signproxy.upstream.okx_clock import OkxClock
+from signproxy.upstream.warm import Warmer
 from signproxy.ws.accounts import ws_account_selector
 from signproxy.ws.policy import policy_check
 from signproxy.ws.relay import CHANNEL_ROUTE, WebSocketRelay
@@ -35,6 +36,8 @@ WS_RELAY = web.AppKey("signproxy.ws_relay", WebSocketRelay)
 # The clock kept in step with OKX (offset_ms, measured); absent when a clock was injected.
 OKX_CLOCK = web.AppKey("signproxy.okx_clock", OkxClock)
 INFLIGHT = web.AppKey("signproxy.inflight", InFlight)
+# Keeps a connection per upstream host open (absent with SIGNPROXY_UPSTREAM_KEEP_WARM=0).
+WARMER = web.AppKey("signproxy.warmer", Warmer)
 SELECTOR = web.AppKey("signproxy.selector", Selector)
 PIPELINE = web.AppKey("signproxy.pipeline", Pipeline)
 OUTCOMES = web.AppKey("signproxy.outcomes", Outcomes)
@@ -74,6 +77,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app[INFLIGHT] = InFlight()
     app.cleanup_ctx.append(_drain)
     selector = app[SELECTOR] = Selector(settings.accounts)  # swapped by a reload (SIGHUP)
+    if settings.upstream_keep_warm:
+        app[WARMER] = Warmer(
+            upstream,
+            lambda: (account.upstream for account in selector.accounts),
+            idle_timeout=settings.upstream_idle_timeout,
+        )
+        app.cleanup_ctx.append(_keep_warm)
     pipeline = app[PIPELINE] = Pipeline(
         rest_stages(
             settings,
@@ -116,6 +126,12 @@ async def _clock_sync(app: web.Application) -> AsyncIterator[None]:
     await app[OKX_CLOCK].start()
     yield
     await app[OKX_CLOCK].stop()
+
+
+async def _keep_warm(app: web.Application) -> AsyncIterator[None]:
+    await app[WARMER].start()
+    yield
+    await app[WARMER].stop()
 
 
 async def _drain(app: web.Application) -> AsyncIterator[None]:

@@ -5,7 +5,9 @@ and fetch-metadata headers), headers that try to steer the upstream, and the cli
 canonical-log middleware runs :meth:`Guard.admit` before any handler (one middleware instead of
 two saves a few µs per request), so every refusal still gets the one log line, with the refusing
 rule in its ``rule`` field. ``Access-Control-*`` headers from OKX are dropped with the other
-headers that are not relayed (``upstream.py``).
+headers that are not relayed (``upstream.py``). A request over the Unix socket
+(``SIGNPROXY_UNIX_SOCKET``) needs no client token: the socket file's permissions admit it.
+Every other check applies to it too; clients over a socket send ``Host: localhost``.
 """
 
 from __future__ import annotations
@@ -65,6 +67,16 @@ _STEERING = frozenset(name.lower() for name in STEERING_HEADERS)
 _HOST_CACHE_SIZE = 256
 
 
+def over_unix_socket(request: web.Request) -> bool:
+    """Whether the request came over a Unix socket (its local address is a path, not a pair)."""
+    transport = request.transport
+    return transport is not None and isinstance(transport.get_extra_info("sockname"), str)
+
+
+def _presents_token(headers: CIMultiDictProxy[str]) -> bool:
+    return TOKEN_HEADER in headers or "Authorization" in headers
+
+
 class Guard:
     """Checks one request's headers against the access settings; raises :class:`Refused`."""
 
@@ -99,6 +111,10 @@ class Guard:
                 rule="steering-header",
             )
         if not self._tokens or request.path in self._token_exempt:
+            return None
+        if over_unix_socket(request) and not _presents_token(headers):
+            # The socket file's mode and group decide who may connect, and no web page can
+            # reach a Unix socket. A token that is sent is still checked (and binds accounts).
             return None
         return self._authenticate(headers)
 

@@ -22,6 +22,7 @@ from signproxy.runtime.reload import Reloader, reloading
 from signproxy.runtime.shutdown import HANDLER_FINISH_S, graceful_stop
 
 if TYPE_CHECKING:
+    import socket
     from collections.abc import Callable
     from pathlib import Path
 
@@ -45,11 +46,14 @@ async def serve(
     *,
     emulator: bool = False,
     reload: tuple[Callable[[], dict[str, str]], Path | None, Redactor] | None = None,
+    unix_sock: socket.socket | None = None,
 ) -> None:
     """Serve ``settings`` until SIGTERM or SIGINT, then stop gracefully (drain, close).
 
     ``reload`` is (read the variables, the env file to watch, the redactor) for SIGHUP and file
-    watch rotation; ``emulator`` says the upstream is the bundled emulator (for the log).
+    watch rotation; ``emulator`` says the upstream is the bundled emulator (for the log);
+    ``unix_sock`` is the listening Unix socket to serve too (bound by the caller, shared by
+    every worker: :mod:`signproxy.runtime.unix`).
     """
     for warning in settings.warnings:
         log.warning("signproxy.config_warning", problem=warning)
@@ -77,9 +81,12 @@ async def serve(
     )
     await site.start()
     host, port = runner.addresses[0][:2]
+    if unix_sock is not None:
+        await web.SockSite(runner, unix_sock).start()
     log.info(
         "signproxy.listening",
         url=f"http://{host}:{port}",
+        unix_socket=settings.unix_socket.path if settings.unix_socket else None,
         upstream=settings.upstream,
         accounts={
             account.name: "demo" if account.demo else "live" for account in settings.accounts

@@ -15,6 +15,7 @@ from signproxy.settings.access import Access, read_access
 from signproxy.settings.account_env import read_accounts, unbound_token_warnings
 from signproxy.settings.accounts import DEFAULT_ACCOUNT, Account, Accounts
 from signproxy.settings.credentials import Credentials, Secret
+from signproxy.settings.unix import UnixSocket, read_unix_socket
 from signproxy.settings.variables import FILE_SUFFIX, VariableReader
 
 if TYPE_CHECKING:
@@ -25,6 +26,9 @@ if TYPE_CHECKING:
 
 DEFAULT_PORT = 8787
 DEFAULT_UPSTREAM = "https://www.okx.com"
+# Keep-alive requests per 2 s per host (all workers) above which a warning is given; OKX allows
+# 10 per 2 s per IP on /api/v5/public/time and the clock measurements need some of them.
+KEEP_WARM_BUDGET_PER_2S = 4
 
 
 __all__ = ["Credentials", "Secret", "Settings", "merge_sources"]
@@ -54,7 +58,9 @@ class Settings:
     get_retries: int = 2
     shutdown_grace: float = 8.0
     upstream_idle_timeout: float = 15.0
+    upstream_keep_warm: bool = True
     workers: int = 1
+    unix_socket: UnixSocket | None = None
     warnings: tuple[str, ...] = field(default=(), compare=False)
     # Every account; ``credentials`` and ``upstream`` are the primary (``default``) account's.
     accounts: Accounts = field(default_factory=lambda: Accounts(()))
@@ -73,8 +79,9 @@ class Settings:
         *,
         host: str | None = None,
         port: int | None = None,
+        unix: str | None = None,
     ) -> Settings:
-        """Parse and validate settings; ``host``/``port`` (command-line flags) win over ``env``.
+        """Parse and validate settings; ``host``/``port``/``unix`` (flags) win over ``env``.
 
         Raises:
             ConfigError: a variable is missing or invalid; the message names it.
@@ -88,6 +95,11 @@ class Settings:
         accounts = read_accounts(reader, default_upstream)
         access = read_access(reader, bind_host, accounts.names)
         reader.warnings.extend(unbound_token_warnings(access.client_tokens, accounts))
+        idle_timeout = reader.seconds("SIGNPROXY_UPSTREAM_IDLE_TIMEOUT", 15.0)
+        keep_warm = reader.boolean("SIGNPROXY_UPSTREAM_KEEP_WARM", default=True)
+        workers = reader.integer("SIGNPROXY_WORKERS", 1, 1, 64)
+        if keep_warm:
+            reader.warnings.extend(keep_warm_warnings(idle_timeout, workers, accounts))
         return cls(
             credentials=accounts.primary.credentials,
             upstream=default_upstream,
@@ -121,8 +133,10 @@ class Settings:
             exptime_ms=reader.optional_integer("SIGNPROXY_EXPTIME_MS", 100, 600_000),
             get_retries=reader.integer("SIGNPROXY_GET_RETRIES", 2, 0, 5),
             shutdown_grace=reader.seconds("SIGNPROXY_SHUTDOWN_GRACE", 8.0),
-            upstream_idle_timeout=reader.seconds("SIGNPROXY_UPSTREAM_IDLE_TIMEOUT", 15.0),
-            workers=reader.integer("SIGNPROXY_WORKERS", 1, 1, 64),
+            upstream_idle_timeout=idle_timeout,
+            upstream_keep_warm=keep_warm,
+            workers=workers,
+            unix_socket=read_unix_socket(env, unix),
             warnings=tuple(reader.warnings),
             accounts=accounts,
             watch_interval=reader.integer("SIGNPROXY_WATCH_INTERVAL", 5, 0, 3600),
@@ -135,6 +149,25 @@ class Settings:
             *self.accounts.sensitive_values(),
             *self.access.sensitive_values(),
         )
+
+
+def keep_warm_warnings(idle_timeout: float, workers: int, accounts: Accounts) -> list[str]:
+    """Warn when keep-alive requests from every worker to a host approach OKX's limit.
+
+    Each worker sends ``GET /api/v5/public/time`` to each host every ``idle_timeout / 2`` s; OKX
+    allows 10 per 2 s per IP, which the clock measurements share (3 per worker per sync).
+    """
+    per_two_seconds = workers * 2 / (idle_timeout / 2)
+    if per_two_seconds <= KEEP_WARM_BUDGET_PER_2S:
+        return []
+    hosts = len({account.upstream for account in accounts})
+    message = (
+        f"SIGNPROXY_UPSTREAM_KEEP_WARM: {workers} workers keeping connections warm every"
+        f" {idle_timeout / 2:g} s send {per_two_seconds:.1f} requests per 2 s to each of"
+        f" {hosts} host(s); OKX allows 10 per 2 s per IP for /api/v5/public/time: raise"
+        " SIGNPROXY_UPSTREAM_IDLE_TIMEOUT, use fewer workers or set SIGNPROXY_UPSTREAM_KEEP_WARM=0"
+    )
+    return [message]
 
 
 def log_options(env: Mapping[str, str]) -> tuple[str, LogFormat]:

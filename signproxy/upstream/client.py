@@ -118,6 +118,14 @@ class Upstream:
             skip_auto_headers=("User-Agent",),
         )
 
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        """The open session (for the proxy's own requests that keep its pool warm)."""
+        if self._session is None:
+            msg = "Upstream.start() was not awaited"
+            raise RuntimeError(msg)
+        return self._session
+
     async def close(self) -> None:
         """Close the session and its pooled connections."""
         if self._session is not None:
