@@ -15,6 +15,7 @@ from signproxy.settings.access import Access, read_access
 from signproxy.settings.account_env import read_accounts, unbound_token_warnings
 from signproxy.settings.accounts import DEFAULT_ACCOUNT, Account, Accounts
 from signproxy.settings.credentials import Credentials, Secret
+from signproxy.settings.redis import read_redis_url, redis_sensitive_values
 from signproxy.settings.unix import UnixSocket, read_unix_socket
 from signproxy.settings.variables import FILE_SUFFIX, VariableReader
 
@@ -61,6 +62,8 @@ class Settings:
     upstream_keep_warm: bool = True
     workers: int = 1
     unix_socket: UnixSocket | None = None
+    # Shared state for a fleet of proxies (rate budgets, de-duplication, halt); None: in-process.
+    redis_url: Secret | None = None
     warnings: tuple[str, ...] = field(default=(), compare=False)
     # Every account; ``credentials`` and ``upstream`` are the primary (``default``) account's.
     accounts: Accounts = field(default_factory=lambda: Accounts(()))
@@ -137,6 +140,7 @@ class Settings:
             upstream_keep_warm=keep_warm,
             workers=workers,
             unix_socket=read_unix_socket(env, unix),
+            redis_url=read_redis_url(reader),
             warnings=tuple(reader.warnings),
             accounts=accounts,
             watch_interval=reader.integer("SIGNPROXY_WATCH_INTERVAL", 5, 0, 3600),
@@ -148,6 +152,7 @@ class Settings:
             *self.credentials.sensitive_values(),
             *self.accounts.sensitive_values(),
             *self.access.sensitive_values(),
+            *redis_sensitive_values(self.redis_url),
         )
 
 
