@@ -53,13 +53,13 @@ class Load:
         self._script = workdir / "post-order.lua"
         self._script.write_text(_WRK_SCRIPT % {"path": ORDER_PATH, "body": ORDER_BODY})
 
-    def run(self, port: int, connections: int, seconds: float) -> dict[str, Any]:
-        """Send POST orders to 127.0.0.1:port over ``connections`` keep-alive connections."""
-        if self.use_wrk and connections > 1:
+    def run(self, port: int | str, connections: int, seconds: float) -> dict[str, Any]:
+        """Send POST orders to 127.0.0.1:port (or a Unix socket's path, c=1 only)."""
+        if self.use_wrk and connections > 1 and isinstance(port, int):
             return self._wrk(port, connections, seconds)
         return self._python(port, connections, seconds)
 
-    def _wrk(self, port: int, connections: int, seconds: float) -> dict[str, Any]:
+    def _wrk(self, port: int | str, connections: int, seconds: float) -> dict[str, Any]:
         argv = [
             "wrk",
             "-t1",
@@ -84,7 +84,7 @@ class Load:
             "tool": "wrk",
         }
 
-    def _python(self, port: int, connections: int, seconds: float) -> dict[str, Any]:
+    def _python(self, port: int | str, connections: int, seconds: float) -> dict[str, Any]:
         argv = [sys.executable, str(HERE / "pyload.py"), str(port), str(connections), str(seconds)]
         out = subprocess.run(argv, capture_output=True, text=True, check=True, timeout=600).stdout
         return {**json.loads(out), "tool": "python"}

@@ -1,7 +1,8 @@
 """The Python load generator, for machines without wrk. Prints one JSON line.
 
-Usage: ``pyload.py PORT CONNECTIONS SECONDS``. One connection: a blocking socket, one request
-after another, each timed with perf_counter_ns (exact percentiles, about 10 us of client cost).
+Usage: ``pyload.py PORT|SOCKET_PATH CONNECTIONS SECONDS`` (a path: a Unix socket, one
+connection only). One connection: a blocking socket, one request after another, each timed
+with perf_counter_ns (exact percentiles, about 10 us of client cost).
 More: asyncio (uvloop when installed) with pre-built request bytes and a minimal parser; with
 16 connections it is itself the bottleneck above roughly 15,000 requests/s.
 """
@@ -42,12 +43,21 @@ def _ok(response: bytes) -> bool:
     return response.startswith((b"HTTP/1.1 2", b"HTTP/1.0 2"))
 
 
-def sequential(port: int, seconds: float) -> tuple[list[int], int]:
+def _connect(where: int | str) -> socket.socket:
+    if isinstance(where, str):
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.connect(where)
+        return sock
+    sock = socket.create_connection(("127.0.0.1", where))
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
+
+
+def sequential(where: int | str, seconds: float) -> tuple[list[int], int]:
     """Requests one after another on one connection; returns latencies (ns) and errors."""
     latencies: list[int] = []
     errors = 0
-    with socket.create_connection(("127.0.0.1", port)) as sock:
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    with _connect(where) as sock:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             started = time.perf_counter_ns()
@@ -92,16 +102,18 @@ async def concurrent(port: int, connections: int, seconds: float) -> tuple[list[
 
 def main(argv: list[str]) -> None:
     """Measure and print the result as JSON."""
-    port, connections, seconds = int(argv[1]), int(argv[2]), float(argv[3])
+    where = argv[1] if argv[1].startswith("/") else int(argv[1])
+    connections, seconds = int(argv[2]), float(argv[3])
     started = time.perf_counter()
     if connections == 1:
-        latencies, errors = sequential(port, seconds)
+        latencies, errors = sequential(where, seconds)
     else:
         with contextlib.suppress(ImportError):
             import uvloop  # noqa: PLC0415 - optional
 
             asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
-        latencies, errors = asyncio.run(concurrent(port, connections, seconds))
+        assert isinstance(where, int), "concurrent load is TCP only"
+        latencies, errors = asyncio.run(concurrent(where, connections, seconds))
     elapsed = time.perf_counter() - started
     latencies.sort()
     count = len(latencies)

@@ -1,94 +1,262 @@
-"""The benchmark's table (Markdown, so the README can show it as it is) and its ratios."""
+"""The benchmark's report: Markdown tables, every figure with its ratio to its reference."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from measure import ratio
 
-def ratios(targets: dict[str, Any], name: str) -> dict[str, Any]:
-    """Compare a signproxy run with direct and nginx: added latency, throughput shares."""
-    proxy, direct = targets[name], targets["direct"]
-    out: dict[str, Any] = {
-        "added_p50_us": round(proxy["c1"]["p50_us"] - direct["c1"]["p50_us"], 1),
-        "added_p99_us": round(proxy["c1"]["p99_us"] - direct["c1"]["p99_us"], 1),
-        "rps_vs_direct": round(proxy["c16"]["rps"] / direct["c16"]["rps"], 3),
-    }
-    if "nginx" in targets:
-        nginx = targets["nginx"]
-        out["added_p50_us_vs_nginx"] = round(proxy["c1"]["p50_us"] - nginx["c1"]["p50_us"], 1)
-        out["rps_vs_nginx"] = round(proxy["c16"]["rps"] / nginx["c16"]["rps"], 3)
-    return out
+# The targets of issue 18, as (limit, the comparison that passes).
+CPU_LIMIT = 1.15
+P50_LIMIT = 1.0
+P99_LIMIT = 1.2
+WARM_LIMIT = 1.8
+SEEDS_LIMIT = 3.0
+RSS_LIMIT_MB = 80
 
 
-def _row(cells: list[str]) -> str:
-    return "| " + " | ".join(cells) + " |"
+def _row(cells: list[Any]) -> str:
+    return "| " + " | ".join(str(cell) for cell in cells) + " |"
 
 
-def table(results: dict[str, Any]) -> str:
-    """Render every measurement as a Markdown table, with the ratios below it."""
-    targets = results["targets"]
-    lines = [
+def _verdict(ok: bool | None) -> str:  # noqa: FBT001 - a table cell
+    return "n/a" if ok is None else ("met" if ok else "**not met**")
+
+
+def _cpu(results: dict[str, Any], lines: list[str]) -> dict[str, Any]:
+    cpu = results["cpu"]
+    bare = cpu["bare signer"]["cpu_us"]["median"]
+    proxy = cpu["signproxy"]["cpu_us"]["median"]
+    lines += [
         (
-            f"{results['when']}: {results['machine']}, Python {results['python']},"
-            f" upstream {results['upstream']}, c=16 load from {results['load']},"
-            " c=1 latency from a blocking Python client"
+            f"**CPU time per request at c=16** (µs, median of {results['rounds']} interleaved"
+            " rounds, min-max in brackets; each variant turns one feature off with its variable)"
         ),
         "",
-        _row(["", "p50 c=1 (µs)", "p99 c=1 (µs)", "req/s c=16", "RSS (MB)", "errors"]),
-        _row(["---", "---:", "---:", "---:", "---:", "---:"]),
+        _row(["target", "µs / request", "vs bare signer", "feature's cost (µs)", "req/s"]),
+        _row(["---", "---:", "---:", "---:", "---:"]),
     ]
-    for name, run in targets.items():
-        rss = f"{run['rss_mb']} after {run['requests_served']:,} req" if "rss_mb" in run else ""
+    variables = {f"without {f['name']}": f"{f['variable']}={f['off']}" for f in results["features"]}
+    for name, row in cpu.items():
+        us = row["cpu_us"]
+        label = f"{name} (`{variables[name]}`)" if name in variables else name
+        cost = "" if name in ("bare signer", "signproxy") else f"{proxy - us['median']:.1f}"
+        lines.append(
+            _row(
+                [
+                    label,
+                    f"{us['median']} [{us['min']}-{us['max']}]",
+                    f"{ratio(us['median'], bare)}",
+                    cost,
+                    f"{row['rps']['median']:,.0f}",
+                ]
+            )
+        )
+    if results["features_absent"]:
+        lines += [
+            "",
+            "Not in this checkout (no such variable yet): "
+            + ", ".join(f"`{name}`" for name in results["features_absent"]),
+        ]
+    lines.append("")
+    return {"cpu_vs_bare": ratio(proxy, bare)}
+
+
+def _latency(results: dict[str, Any], lines: list[str]) -> dict[str, Any]:
+    latency = results["latency"]
+    bare = latency["bare signer"]
+    lines += [
+        (
+            "**Latency at c=1** (µs; one keep-alive connection, blocking client; medians of the"
+            " rounds; added = target minus direct in the same round)"
+        ),
+        "",
+        _row(
+            [
+                "target",
+                "p50",
+                "p99",
+                "added p50",
+                "added p99",
+                "added p50 vs bare's",
+                "added p99 vs bare's",
+            ]
+        ),
+        _row(["---", "---:", "---:", "---:", "---:", "---:", "---:"]),
+    ]
+    for name, row in latency.items():
+        added = [
+            row[key]["median"] if key in row else "" for key in ("added_p50_us", "added_p99_us")
+        ]
+        vs = ["", ""]
+        if "added_p50_us" in row and name != "bare signer":
+            vs = [
+                ratio(row["added_p50_us"]["median"], bare["added_p50_us"]["median"]),
+                ratio(row["added_p99_us"]["median"], bare["added_p99_us"]["median"]),
+            ]
         lines.append(
             _row(
                 [
                     name,
-                    f"{run['c1']['p50_us']}",
-                    f"{run['c1']['p99_us']}",
-                    f"{run['c16']['rps']:,.0f}",
-                    rss,
-                    f"{run['c1']['errors'] + run['c16']['errors']}",
+                    f"{row['p50_us']['median']} [{row['p50_us']['min']}-{row['p50_us']['max']}]",
+                    f"{row['p99_us']['median']} [{row['p99_us']['min']}-{row['p99_us']['max']}]",
+                    *added,
+                    *vs,
                 ]
             )
         )
-    lines.append("")
-    for name in targets:
-        if name.startswith("signproxy"):
-            ratio = ratios(targets, name)
-            results.setdefault("ratios", {})[name] = ratio
-            text = ", ".join(f"{key} {value}" for key, value in ratio.items())
-            lines.append(f"- {name}: {text}")
-    signatures = results.get("signatures")
-    if signatures:
+    tcp, unix = latency["signproxy"], latency["signproxy over the Unix socket"]
+    out = {
+        "added_p50_vs_bare": ratio(tcp["added_p50_us"]["median"], bare["added_p50_us"]["median"]),
+        "added_p99_vs_bare": ratio(tcp["added_p99_us"]["median"], bare["added_p99_us"]["median"]),
+        "unix_p50_vs_tcp": ratio(unix["p50_us"]["median"], tcp["p50_us"]["median"]),
+        "unix_p99_vs_tcp": ratio(unix["p99_us"]["median"], tcp["p99_us"]["median"]),
+    }
+    lines += [
+        "",
+        (
+            "Over the Unix socket vs TCP loopback, both through signproxy:"
+            f" p50 x{out['unix_p50_vs_tcp']}, p99 x{out['unix_p99_vs_tcp']}."
+        ),
+        "",
+    ]
+    return out
+
+
+def _memory(results: dict[str, Any], lines: list[str]) -> dict[str, Any]:
+    lines += [
+        (
+            "**Workers, throughput and memory** (RSS after at least 100,000 requests; with workers,"
+            " the sum of the parent and its workers)"
+        ),
+        "",
+        _row(["signproxy", "req/s c=16", "CPU µs / request", "RSS (MB)", "requests served"]),
+        _row(["---", "---:", "---:", "---:", "---:"]),
+    ]
+    for name, row in results["memory"].items():
         lines.append(
-            f"- signatures: {signatures['requests']:,} requests through signproxy to the"
-            f" verifying emulator, {signatures['rejected']} rejected"
-            f" (last OKX code {signatures['last_okx_code']!r})"
+            _row(
+                [
+                    name,
+                    f"{row['rps_c16']:,.0f}",
+                    row["cpu_us"]["median"],
+                    row["rss_mb"],
+                    f"{row['requests']:,}",
+                ]
+            )
         )
-    scenario = results.get("tls")
-    if scenario:
-        direct, proxied = scenario["direct"], scenario["signproxy"]
+    lines += ["", f"Bare signer's RSS at the end: {results['bare_rss_mb']} MB.", ""]
+    return {"rss_mb_1_worker": results["memory"]["1 worker"]["rss_mb"]}
+
+
+def _scenarios(results: dict[str, Any], lines: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    seeds = results.get("tls")
+    if seeds:
         lines += [
-            "",
             (
-                "TLS scenario: requests.post without a session, upstream over TLS with"
-                f" {scenario['rtt_ms']} ms round trip, {direct['requests']} requests each"
+                f"**Seeds-style bot** (`requests.post` without a session: a new connection per"
+                f" request; upstream TLS behind {seeds['rtt_ms']} ms of round trip;"
+                f" {seeds['direct']['requests']} requests each)"
             ),
             "",
-            _row(["", "mean (ms)", "p50 (ms)", "p99 (ms)", "failures"]),
+            _row(["path", "mean (ms)", "p50 (ms)", "p99 (ms)", "failures", "direct / this"]),
+            _row(["---", "---:", "---:", "---:", "---:", "---:"]),
+        ]
+        for name in ("direct", "signproxy", "bare signer"):
+            if name in seeds:
+                run = seeds[name]
+                lines.append(
+                    _row(
+                        [
+                            name,
+                            run["mean_ms"],
+                            run["p50_ms"],
+                            run["p99_ms"],
+                            run["failures"],
+                            ratio(seeds["direct"]["mean_ms"], run["mean_ms"]),
+                        ]
+                    )
+                )
+        out["seeds_speedup"] = ratio(seeds["direct"]["mean_ms"], seeds["signproxy"]["mean_ms"])
+        lines.append("")
+    kept = results.get("warm")
+    if kept:
+        bots = kept["bots"]
+        lines += [
+            (
+                f"**Keep-alive bot, one order every {kept['gap_s']:g} s** (upstream TLS behind"
+                f" {kept['rtt_ms']} ms of round trip, connections idle for"
+                f" {kept['idle_close_s']:g} s closed; {bots['direct']['orders']} orders each, the"
+                " bots run at once, staggered)"
+            ),
+            "",
+            _row(["path", "mean (ms)", "median (ms)", "max (ms)", "direct / this"]),
             _row(["---", "---:", "---:", "---:", "---:"]),
         ]
-        for name, run in (("direct (HTTPS)", direct), ("through signproxy", proxied)):
+        for name, run in bots.items():
             lines.append(
                 _row(
                     [
                         name,
-                        str(run["mean_ms"]),
-                        str(run["p50_ms"]),
-                        str(run["p99_ms"]),
-                        str(run["failures"]),
+                        run["mean_ms"],
+                        run["median_ms"],
+                        run["max_ms"],
+                        ratio(bots["direct"]["mean_ms"], run["mean_ms"]),
                     ]
                 )
             )
-        lines += ["", f"- through signproxy: {scenario['speedup']}x faster per request"]
+        out["warm_speedup"] = ratio(bots["direct"]["mean_ms"], bots["signproxy"]["mean_ms"])
+        lines.append("")
+    return out
+
+
+def report(results: dict[str, Any]) -> str:
+    """Render the results; the targets' verdicts come last (and go into ``results``)."""
+    lines = [
+        (
+            f"{results['when']}: {results['machine']}, Python {results['python']}, upstream"
+            f" {results['upstream']}, c=16 load from {results['load']}, c=1 from a blocking Python"
+            f" client; {results.get('duration_s', '?')} s in all"
+        ),
+        "",
+    ]
+    figures = {}
+    figures.update(_cpu(results, lines))
+    figures.update(_latency(results, lines))
+    figures.update(_memory(results, lines))
+    figures.update(_scenarios(results, lines))
+    signatures = results.get("signatures")
+    if signatures:
+        lines += [
+            (
+                f"Signatures: {signatures['requests']:,} requests through signproxy to the"
+                f" verifying emulator, {signatures['rejected']} rejected (last OKX code"
+                f" {signatures['last_okx_code']!r})."
+            ),
+            "",
+        ]
+    checks = [
+        ("CPU per request vs bare signer", figures.get("cpu_vs_bare"), f"<= {CPU_LIMIT}",
+         lambda v: v <= CPU_LIMIT),
+        ("added p50 at c=1 vs bare signer's", figures.get("added_p50_vs_bare"), f"<= {P50_LIMIT}",
+         lambda v: v <= P50_LIMIT),
+        ("added p99 at c=1 vs bare signer's", figures.get("added_p99_vs_bare"), f"<= {P99_LIMIT}",
+         lambda v: v <= P99_LIMIT),
+        ("Unix socket p50 vs TCP loopback", figures.get("unix_p50_vs_tcp"), "report", None),
+        ("keep-alive bot: direct / signproxy", figures.get("warm_speedup"), f">= {WARM_LIMIT}",
+         lambda v: v >= WARM_LIMIT),
+        ("seeds-style bot: direct / signproxy", figures.get("seeds_speedup"), f">= {SEEDS_LIMIT}",
+         lambda v: v >= SEEDS_LIMIT),
+        ("RSS after 100,000 requests, 1 worker (MB)", figures.get("rss_mb_1_worker"),
+         f"<= {RSS_LIMIT_MB}", lambda v: v <= RSS_LIMIT_MB),
+    ]  # fmt: skip
+    lines += ["**Targets**", "", _row(["figure", "value", "target", ""]),
+              _row(["---", "---:", "---", "---"])]  # fmt: skip
+    verdicts = {}
+    for name, value, target, passes in checks:
+        ok = None if value is None or passes is None else passes(value)
+        verdicts[name] = {"value": value, "target": target, "met": ok}
+        lines.append(_row([name, value, target, _verdict(ok) if passes else ""]))
+    results["figures"] = verdicts
     return "\n".join(lines)

@@ -1,8 +1,11 @@
-"""signproxy's benchmark: direct vs nginx as a plain proxy vs signproxy, and the TLS scenario.
+"""signproxy's benchmark: every figure side by side with the bare signer, printed as a ratio.
 
 Run it with ``bench/run.sh`` (installs nginx, wrk and the Python packages when missing) or, with
 everything installed, ``.venv/bin/python bench/run.py``. All traffic stays on 127.0.0.1; each
-load run is bounded in time. Prints a table and writes ``bench/results/latest.json``.
+load run is bounded in time. Prints a Markdown report and writes ``bench/results/latest.json``.
+
+The reference is ``bench/bare_signer.py``: the same stack (aiohttp server and client, uvloop,
+one session) doing nothing but sign and relay, against the same upstream, in the same run.
 """
 
 from __future__ import annotations
@@ -17,34 +20,32 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import features
 import servers
 import tls
+import warm
 from load import Load, wrk_available
-from report import table
+from measure import Target, cpu_rounds, latency_rounds, summarize
+from report import report
 from servers import Processes, free_port
 
 TARGET_REQUESTS = 100_000  # signproxy's RSS is read after at least this many requests
 
 
 def _arguments() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=float, default=10, help="each throughput run (c=16)")
-    parser.add_argument("--latency-seconds", type=float, default=5, help="each c=1 run")
-    parser.add_argument("--tls-requests", type=int, default=100, help="per TLS-scenario side")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per figure")
+    parser.add_argument("--seconds", type=float, default=4, help="each c=16 CPU run")
+    parser.add_argument("--latency-seconds", type=float, default=3, help="each c=1 run")
+    parser.add_argument("--workers", type=int, default=2, help="also run SIGNPROXY_WORKERS=N")
+    parser.add_argument("--tls-requests", type=int, default=100, help="per seeds-scenario side")
     parser.add_argument("--rtt-ms", type=float, default=10, help="round trip the relay adds")
-    parser.add_argument("--workers", type=int, default=0, help="also run SIGNPROXY_WORKERS=N")
+    parser.add_argument("--warm-orders", type=int, default=4, help="orders per keep-warm bot")
+    parser.add_argument("--warm-gap", type=float, default=8, help="seconds between its orders")
+    parser.add_argument("--idle-close", type=float, default=5, help="relay's idle close, s")
     parser.add_argument("--python-only", action="store_true", help="use no nginx and no wrk")
     parser.add_argument("--out", type=Path, default=servers.HERE / "results")
     return parser.parse_args()
-
-
-def measure(load: Load, port: int, args: argparse.Namespace) -> dict[str, Any]:
-    """Warm up, then latency at concurrency 1 and throughput at concurrency 16."""
-    load.run(port, 16, 1)
-    return {
-        "c1": load.run(port, 1, args.latency_seconds),
-        "c16": load.run(port, 16, args.seconds),
-    }
 
 
 def verify_signatures(procs: Processes, load: Load) -> dict[str, Any]:
@@ -66,40 +67,153 @@ def verify_signatures(procs: Processes, load: Load) -> dict[str, Any]:
     return {"requests": run["requests"], "rejected": run["errors"], "last_okx_code": code}
 
 
-def tls_scenario(procs: Processes, args: argparse.Namespace, tls_port: int) -> dict[str, Any]:
-    """The seeds-style client, direct through the delaying relay vs through signproxy."""
-    ca = procs.workdir / "certs" / "ca.pem"
-    relay_port, proxy_port = free_port(), free_port()
-    relay_argv = [
-        servers.sys.executable,
-        str(servers.HERE / "relay.py"),
-        str(relay_port),
-        str(tls_port),
-        str(args.rtt_ms),
-    ]
-    procs.start("relay", relay_argv, relay_port)
-    proxy = servers.start_signproxy(
-        procs,
-        proxy_port,
-        f"https://127.0.0.1:{relay_port}",
-        name="signproxy-tls",
-        extra_env={"SSL_CERT_FILE": str(ca)},
-    )
-    result = tls.compare(relay_port, proxy_port, ca, args.tls_requests)
-    procs.stop(proxy)
-    return {"rtt_ms": args.rtt_ms, **result}
-
-
 def top_up(load: Load, port: int, done: int, rate: float) -> int:
-    """Send more requests until signproxy has served at least TARGET_REQUESTS."""
+    """Send more requests until the target has served at least TARGET_REQUESTS."""
     while done < TARGET_REQUESTS:
         seconds = min(60.0, max(1.0, (TARGET_REQUESTS - done) / max(rate, 1.0) * 1.1))
         done += load.run(port, 16, seconds)["requests"]
     return done
 
 
+def tls_scenarios(
+    procs: Processes, args: argparse.Namespace, tls_port: int
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The seeds-style bot (new HTTPS connection per request) and the keep-warm bot."""
+    ca = procs.workdir / "certs" / "ca.pem"
+    relay_port, idle_relay_port = free_port(), free_port()
+    relay = [servers.sys.executable, str(servers.HERE / "relay.py")]
+    procs.start("relay", [*relay, str(relay_port), str(tls_port), str(args.rtt_ms)], relay_port)
+    procs.start(
+        "relay-idle",
+        [*relay, str(idle_relay_port), str(tls_port), str(args.rtt_ms), str(args.idle_close)],
+        idle_relay_port,
+    )
+    trust = {"SSL_CERT_FILE": str(ca)}
+    started: dict[str, int] = {}
+    for name, upstream_port, env in (
+        ("signproxy-tls", relay_port, {}),
+        # Kept below the relay's idle close, as SIGNPROXY_UPSTREAM_IDLE_TIMEOUT is meant to be.
+        ("signproxy-warm", idle_relay_port, {"SIGNPROXY_UPSTREAM_IDLE_TIMEOUT": "4"}),
+        (
+            "signproxy-cold",
+            idle_relay_port,
+            {"SIGNPROXY_UPSTREAM_IDLE_TIMEOUT": "4", "SIGNPROXY_UPSTREAM_KEEP_WARM": "0"},
+        ),
+    ):
+        port = started[name] = free_port()
+        servers.start_signproxy(
+            procs, port, f"https://127.0.0.1:{upstream_port}", name=name, extra_env=trust | env
+        )
+    for name, upstream_port in (("bare-tls", relay_port), ("bare-warm", idle_relay_port)):
+        port = started[name] = free_port()
+        servers.start_bare_signer(
+            procs, port, f"https://127.0.0.1:{upstream_port}", name=name, extra_env=trust
+        )
+    seeds = tls.compare(
+        relay_port, started["signproxy-tls"], ca, args.tls_requests, started["bare-tls"]
+    )
+    kept = warm.compare(
+        {
+            "direct": f"https://127.0.0.1:{idle_relay_port}{servers.ORDER_PATH}",
+            "signproxy": f"http://127.0.0.1:{started['signproxy-warm']}{servers.ORDER_PATH}",
+            "signproxy, keep-warm off": (
+                f"http://127.0.0.1:{started['signproxy-cold']}{servers.ORDER_PATH}"
+            ),
+            "bare signer": f"http://127.0.0.1:{started['bare-warm']}{servers.ORDER_PATH}",
+        },
+        ca,
+        args.warm_orders,
+        args.warm_gap,
+    )
+    kept_info = {"rtt_ms": args.rtt_ms, "idle_close_s": args.idle_close, "gap_s": args.warm_gap}
+    return {"rtt_ms": args.rtt_ms, **seeds}, {**kept_info, "bots": kept}
+
+
+def cpu_and_latency(
+    procs: Processes, load: Load, args: argparse.Namespace, up_port: int
+) -> dict[str, Any]:
+    """The bare signer, signproxy and signproxy minus each feature: CPU, latency, memory."""
+    upstream = f"http://127.0.0.1:{up_port}"
+    base_env = {**servers.FAKE_ENV, "SIGNPROXY_UPSTREAM": upstream}
+    present, absent = features.available({**base_env, "SIGNPROXY_ALLOW_CUSTOM_UPSTREAM": "1"})
+    socket_dir = Path(tempfile.mkdtemp(prefix="spb-", dir="/tmp"))
+    unix_path = str(socket_dir / "signproxy.sock")
+    bare_port, proxy_port = free_port(), free_port()
+    bare = servers.start_bare_signer(procs, bare_port, upstream)
+    proxy = servers.start_signproxy(
+        procs, proxy_port, upstream, extra_env={"SIGNPROXY_UNIX_SOCKET": unix_path}
+    )
+    cpu_targets = [
+        Target("bare signer", bare.pid, bare_port),
+        Target("signproxy", proxy.pid, proxy_port),
+    ]
+    variants = []
+    for feature in present:
+        port = free_port()
+        variant = servers.start_signproxy(
+            procs,
+            port,
+            upstream,
+            name=f"off-{feature.variable}",
+            extra_env={feature.variable: feature.off},
+        )
+        variants.append(variant)
+        cpu_targets.append(Target(f"without {feature.name}", variant.pid, port))
+    cpu_rounds(load, cpu_targets, args.rounds, args.seconds)
+    for variant in variants:
+        procs.stop(variant)
+    latency_targets = [
+        Target("direct", None, up_port),
+        Target("bare signer", bare.pid, bare_port),
+        Target("signproxy", proxy.pid, proxy_port),
+        Target("signproxy over the Unix socket", proxy.pid, unix_path),
+    ]
+    latency_rounds(load, latency_targets, args.rounds, args.latency_seconds)
+    served = sum(cpu_targets[1].samples["requests"]) + sum(
+        sum(t.samples["requests"]) for t in latency_targets[2:]
+    )
+    rate = cpu_targets[1].summary("rps")["median"]
+    memory = {
+        "1 worker": {
+            "requests": top_up(load, proxy_port, served, rate),
+            "rss_mb": round(servers.rss_mb(proxy.pid), 1),
+            "rps_c16": rate,
+            "cpu_us": cpu_targets[1].summary("cpu_us"),
+        }
+    }
+    procs.stop(proxy)
+    if args.workers > 1:
+        port = free_port()
+        workers = servers.start_signproxy(
+            procs,
+            port,
+            upstream,
+            name=f"signproxy-{args.workers}w",
+            extra_env={"SIGNPROXY_WORKERS": str(args.workers)},
+        )
+        target = Target(f"signproxy, {args.workers} workers", workers.pid, port)
+        cpu_rounds(load, [target], args.rounds, args.seconds)
+        rate = target.summary("rps")["median"]
+        memory[f"{args.workers} workers"] = {
+            "requests": top_up(load, port, sum(target.samples["requests"]), rate),
+            "rss_mb": round(servers.rss_mb(workers.pid), 1),
+            "rps_c16": rate,
+            "cpu_us": target.summary("cpu_us"),
+        }
+        procs.stop(workers)
+    shutil.rmtree(socket_dir, ignore_errors=True)
+    return {
+        "cpu": summarize(cpu_targets, ("cpu_us", "rps")),
+        "features": [{"name": f.name, "variable": f.variable, "off": f.off} for f in present],
+        "features_absent": [f.variable for f in absent],
+        "latency": summarize(latency_targets, ("p50_us", "p99_us", "added_p50_us", "added_p99_us")),
+        "memory": memory,
+        "bare_rss_mb": round(servers.rss_mb(bare.pid), 1),
+    }
+
+
 def main() -> None:
-    """Run every measurement, print the table, write the JSON."""
+    """Run every measurement, print the report, write the JSON."""
     args = _arguments()
     use_nginx = servers.nginx_available() and not args.python_only
     load = Load(Path(tempfile.mkdtemp(prefix="signproxy-bench-")), use_wrk=wrk_available())
@@ -112,7 +226,9 @@ def main() -> None:
         "python": platform.python_version(),
         "upstream": "nginx" if use_nginx else "python",
         "load": load.tool,
+        "rounds": args.rounds,
     }
+    started = time.monotonic()
     try:
         have_tls = shutil.which("openssl") is not None
         cert_dir = procs.workdir / "certs"
@@ -123,37 +239,14 @@ def main() -> None:
             servers.start_nginx_upstream if use_nginx else servers.start_python_upstream
         )
         start_upstream(procs, up_port, tls_port, cert_dir if have_tls else None)
-        targets: dict[str, Any] = {"direct": measure(load, up_port, args)}
-        if use_nginx:
-            nginx_port = free_port()
-            servers.start_nginx_proxy(procs, nginx_port, up_port)
-            targets["nginx"] = measure(load, nginx_port, args)
-        runs = [("signproxy", {})]
-        if args.workers > 1:
-            runs.append((f"signproxy-{args.workers}w", {"SIGNPROXY_WORKERS": str(args.workers)}))
-        for name, extra_env in runs:
-            port = free_port()
-            proc = servers.start_signproxy(
-                procs, port, f"http://127.0.0.1:{up_port}", name=name, extra_env=extra_env
-            )
-            result = measure(load, port, args)
-            served = top_up(
-                load,
-                port,
-                sum(run["requests"] for run in result.values()) + 1,
-                result["c16"]["rps"],
-            )
-            result["rss_mb"] = round(servers.rss_mb(proc.pid), 1)
-            result["requests_served"] = served
-            targets[name] = result
-            procs.stop(proc)
-        results["targets"] = targets
+        results.update(cpu_and_latency(procs, load, args, up_port))
         results["signatures"] = verify_signatures(procs, load)
         if tls_port is not None:
-            results["tls"] = tls_scenario(procs, args, tls_port)
+            results["tls"], results["warm"] = tls_scenarios(procs, args, tls_port)
     finally:
         procs.close()
-    text = table(results)
+    results["duration_s"] = round(time.monotonic() - started)
+    text = report(results)
     print(text)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "latest.json").write_text(json.dumps(results, indent=2) + "\n")

@@ -195,6 +195,20 @@ def start_signproxy(
     return procs.start(name, argv, port, env)
 
 
+def start_bare_signer(
+    procs: Processes,
+    port: int,
+    upstream: str,
+    *,
+    name: str = "bare-signer",
+    extra_env: dict[str, str] | None = None,
+) -> subprocess.Popen[bytes]:
+    """Start bare_signer.py, the reference: the same stack with nothing but signing."""
+    env = {**os.environ, **FAKE_ENV, **(extra_env or {})}
+    argv = [sys.executable, str(HERE / "bare_signer.py"), str(port), upstream]
+    return procs.start(name, argv, port, env)
+
+
 def start_emulator(procs: Processes, port: int) -> None:
     """The bundled OKX emulator, accepting the fake credentials and verifying every signature."""
     env = {**os.environ, **FAKE_ENV, "SIGNPROXY_LOG_FORMAT": "json"}

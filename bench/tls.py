@@ -74,13 +74,15 @@ def seeds_client(url: str, count: int, ca_file: Path | None) -> dict[str, Any]:
     }
 
 
-def compare(relay_port: int, proxy_port: int, ca_file: Path, count: int) -> dict[str, Any]:
-    """Run the client direct (HTTPS through the relay) and through signproxy (plain HTTP)."""
-    seeds_client(f"http://127.0.0.1:{proxy_port}{ORDER_PATH}", 3, None)  # pool the connection
-    direct = seeds_client(f"https://127.0.0.1:{relay_port}{ORDER_PATH}", count, ca_file)
-    proxied = seeds_client(f"http://127.0.0.1:{proxy_port}{ORDER_PATH}", count, None)
-    return {
-        "direct": direct,
-        "signproxy": proxied,
-        "speedup": round(direct["mean_ms"] / proxied["mean_ms"], 2),
-    }
+def compare(
+    relay_port: int, proxy_port: int, ca_file: Path, count: int, bare_port: int | None = None
+) -> dict[str, Any]:
+    """Run the client direct (HTTPS through the relay), through signproxy and the bare signer."""
+    proxies = {"signproxy": proxy_port} | ({"bare signer": bare_port} if bare_port else {})
+    for port in proxies.values():
+        seeds_client(f"http://127.0.0.1:{port}{ORDER_PATH}", 3, None)  # pool the connection
+    result = {"direct": seeds_client(f"https://127.0.0.1:{relay_port}{ORDER_PATH}", count, ca_file)}
+    for name, port in proxies.items():
+        result[name] = seeds_client(f"http://127.0.0.1:{port}{ORDER_PATH}", count, None)
+    result["speedup"] = round(result["direct"]["mean_ms"] / result["signproxy"]["mean_ms"], 2)
+    return result
