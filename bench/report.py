@@ -130,8 +130,8 @@ def _memory(results: dict[str, Any], lines: list[str]) -> dict[str, Any]:
             " the sum of the parent and its workers)"
         ),
         "",
-        _row(["signproxy", "req/s c=16", "CPU µs / request", "RSS (MB)", "requests served"]),
-        _row(["---", "---:", "---:", "---:", "---:"]),
+        _row(["signproxy", "req/s c=16", "CPU µs / request", "RSS (MB)", "PSS (MB)", "requests"]),
+        _row(["---", "---:", "---:", "---:", "---:", "---:"]),
     ]
     for name, row in results["memory"].items():
         lines.append(
@@ -141,6 +141,7 @@ def _memory(results: dict[str, Any], lines: list[str]) -> dict[str, Any]:
                     f"{row['rps_c16']:,.0f}",
                     row["cpu_us"]["median"],
                     row["rss_mb"],
+                    row.get("pss_mb", ""),
                     f"{row['requests']:,}",
                 ]
             )

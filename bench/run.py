@@ -177,6 +177,7 @@ def cpu_and_latency(
         "1 worker": {
             "requests": top_up(load, proxy_port, served, rate),
             "rss_mb": round(servers.rss_mb(proxy.pid), 1),
+            "pss_mb": round(servers.rss_mb(proxy.pid, "Pss"), 1),
             "rps_c16": rate,
             "cpu_us": cpu_targets[1].summary("cpu_us"),
         }
@@ -197,6 +198,7 @@ def cpu_and_latency(
         memory[f"{args.workers} workers"] = {
             "requests": top_up(load, port, sum(target.samples["requests"]), rate),
             "rss_mb": round(servers.rss_mb(workers.pid), 1),
+            "pss_mb": round(servers.rss_mb(workers.pid, "Pss"), 1),
             "rps_c16": rate,
             "cpu_us": target.summary("cpu_us"),
         }

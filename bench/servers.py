@@ -58,16 +58,21 @@ def wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 15.
     raise RuntimeError(msg)
 
 
-def rss_mb(pid: int) -> float:
-    """Resident memory of a process (and its children: the workers), in MB."""
+def rss_mb(pid: int, field: str = "VmRSS") -> float:
+    """Resident memory of a process (and its children: the workers), in MB.
+
+    ``field="Pss"``: the proportional share instead, which counts pages the forked workers
+    share with their parent once, not in every process.
+    """
     total_kb = 0
     pids = [pid]
     children = Path(f"/proc/{pid}/task/{pid}/children")
     if children.exists():
         pids += [int(child) for child in children.read_text().split()]
+    source = "status" if field == "VmRSS" else "smaps_rollup"
     for one in pids:
-        for line in Path(f"/proc/{one}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+        for line in Path(f"/proc/{one}/{source}").read_text().splitlines():
+            if line.startswith(f"{field}:"):
                 total_kb += int(line.split()[1])
     return total_kb / 1024
 
