@@ -1,11 +1,11 @@
-"""Known-answer tests for the pure signing functions (vectors from okx-facts.md)."""
+"""Known-answer tests for the pure signing functions (the vector OKX's docs publish)."""
 
 import pytest
 
 from signproxy.emulator.auth import parse_iso_ms
 from signproxy.okx.signing import Signer, iso_timestamp, prehash
 
-# The public known-answer vector from OKX's docs and python-okx (okx-facts.md), not a real key.
+# The public known-answer vector from OKX's docs and python-okx, not a real key.
 SECRET = "22582BD0CFF14C41EDBF1AB98506286D"
 TIMESTAMP = "2020-12-08T09:08:57.715Z"
 

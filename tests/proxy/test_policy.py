@@ -11,7 +11,7 @@ from signproxy.proxy.policy import DEFAULT_RULES, Policy, parse_rules
 from tests.conftest import Harness, MakeProxy
 from tests.support.logs import log_lines
 
-# The fund-moving and credential endpoints of ../shared/okx-facts.md.
+# OKX's fund-moving and credential endpoints (OKX's API docs: Funding, Sub-account, Broker...).
 DENIED = (
     "/api/v5/asset/withdrawal",
     "/api/v5/asset/withdrawal-lightning",
