@@ -41,7 +41,7 @@ class SignproxyError(Exception):
 
     Attributes:
         status: the HTTP status the client gets.
-        code: the proxy's own error code (``SPXnnn``), documented in the README.
+        code: the proxy's own error code (``SPXnnn``), documented in docs/requests-and-errors.md.
         message: a sentence for the client; never holds a secret.
     """
 

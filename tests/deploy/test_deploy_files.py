@@ -12,7 +12,7 @@ import yaml
 
 from signproxy.settings.config import Settings
 from tests.support.keys import LIVE_KEY
-from tests.support.paths import ROOT
+from tests.support.paths import DOCS, ROOT
 
 COMPOSE = yaml.safe_load((ROOT / "compose.yaml").read_text())
 CREDENTIALS = ("OKX_API_KEY", "OKX_API_SECRET", "OKX_API_PASSPHRASE")
@@ -108,10 +108,10 @@ async def test_example_bot_talks_through_the_proxy(proxy, emulator) -> None:
     assert [seen.target for seen in emulator.received][-1] == "/api/v5/account/balance?ccy=USDT"
 
 
-def test_readme_compose_excerpt_matches_compose_yaml() -> None:
-    """The README's compose excerpt is valid YAML and agrees with compose.yaml where it matters."""
-    readme = (ROOT / "README.md").read_text()
-    section = readme.split("## Run as a sidecar", 1)[1]
+def test_docs_compose_excerpt_matches_compose_yaml() -> None:
+    """docs/deployment.md's compose excerpt is valid YAML and agrees with compose.yaml where it matters."""
+    deployment = (DOCS / "deployment.md").read_text()
+    section = deployment.split("## Run as a sidecar", 1)[1]
     excerpt = yaml.safe_load(section.split("```yaml\n", 1)[1].split("```", 1)[0])
     for service in ("signproxy", "bot"):
         shown, real = excerpt["services"][service], COMPOSE["services"][service]

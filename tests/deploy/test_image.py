@@ -233,7 +233,7 @@ async def test_container_signs_stays_healthy_and_stops_cleanly(
 
         size, base_size = await image_size(image), await image_size(BASE_IMAGE)
         with capsys.disabled():
-            print(  # noqa: T201 - the measurements the README quotes
+            print(  # noqa: T201 - the measurements docs/deployment.md quotes
                 f"\nimage {size / 1e6:.1f} MB (base {base_size / 1e6:.1f} MB + signproxy"
                 f" {(size - base_size) / 1e6:.1f} MB); podman run to ready {ready_seconds:.2f} s;"
                 f" podman stop {stop_seconds:.2f} s"

@@ -16,9 +16,9 @@ from signproxy.proxy.selection import (
 )
 from tests.support.keys import DEMO_KEY, LIVE_KEY, account_env, env_for
 from tests.support.logs import log_lines
-from tests.support.paths import ROOT
+from tests.support.paths import DOCS
 
-README = ROOT / "README.md"
+ERRORS_DOC = DOCS / "requests-and-errors.md"
 
 BALANCE = "/api/v5/account/balance?ccy=USDT"
 ORDER = '{"instId":"BTC-USDT","tdMode":"cash","side":"buy","ordType":"limit","px":"1","sz":"1"}'
@@ -264,6 +264,6 @@ async def test_demo_flag_mismatch_without_tokens_is_per_address(
     "error", [AccountUnknown, AccountForbidden, AccountMalformed, AccountRequired]
 )
 def test_account_codes_are_documented(error) -> None:
-    """Each account refusal has its own SPX6xx code, with its status, in the README's error table."""
+    """Each account refusal has its own SPX6xx code, with its status, in the docs' error table."""
     assert error.code.startswith("SPX6")
-    assert f"| `{error.code}` | {error.status} |" in README.read_text()
+    assert f"| `{error.code}` | {error.status} |" in ERRORS_DOC.read_text()

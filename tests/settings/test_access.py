@@ -14,7 +14,7 @@ from signproxy.refusals import Refused
 from signproxy.settings.config import Settings
 from signproxy.settings.tokens import ClientToken, identify, parse_client_tokens
 from tests.support.keys import ALL_SECRETS
-from tests.support.paths import ROOT
+from tests.support.paths import DOCS, ROOT
 from tests.support.rawhttp import send_raw_sync
 
 BASE = {
@@ -236,14 +236,15 @@ ACCESS_VARIABLES = (
 
 @pytest.mark.parametrize("name", ACCESS_VARIABLES)
 def test_access_variables_are_documented(name: str) -> None:
-    """Each access variable is in the README's table and in config.example.env."""
-    readme = (ROOT / "README.md").read_text()
-    assert f"`{name}`" in readme
+    """Each access variable is in docs/configuration.md's table and in config.example.env."""
+    assert f"`{name}`" in (DOCS / "configuration.md").read_text()
     assert name in (ROOT / "config.example.env").read_text()
 
 
 @pytest.mark.parametrize("refusal", Refused.__subclasses__(), ids=lambda cls: cls.__name__)
 def test_refusal_codes_are_documented(refusal: type[Refused]) -> None:
-    """Each refusal has its own SPX2xx code, with its status, in the README's error table."""
+    """Each refusal has its own SPX2xx code, with its status, in the docs' error table."""
     assert refusal.code.startswith("SPX2")
-    assert f"| `{refusal.code}` | {refusal.status} |" in (ROOT / "README.md").read_text()
+    assert (
+        f"| `{refusal.code}` | {refusal.status} |" in (DOCS / "requests-and-errors.md").read_text()
+    )

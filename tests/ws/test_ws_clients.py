@@ -31,7 +31,7 @@ def ws_base(harness: Harness) -> str:
 
 
 class PlainFactory:
-    """The README's replacement for python-okx's WebSocketFactory (no TLS context for ws://)."""
+    """docs/websocket.md's replacement for python-okx's WebSocketFactory (no TLS context for ws://)."""
 
     def __init__(self, url: str) -> None:
         self.url, self.websocket = url, None
@@ -49,7 +49,7 @@ class PlainFactory:
 
 
 async def test_plain_websockets_client_logs_in_and_subscribes(proxy: Harness) -> None:
-    """The README's plain `websockets` recipe: dummy login answered code 0, subscribe confirmed, ping/pong."""
+    """docs/websocket.md's plain `websockets` recipe: dummy login answered code 0, subscribe confirmed, ping/pong."""
     async with websockets.connect(ws_base(proxy) + "/ws/v5/private") as ws:
         await ws.send(
             json.dumps(
@@ -79,7 +79,7 @@ async def test_python_okx_default_factory_cannot_use_ws_urls(proxy: Harness) -> 
 
 
 async def test_python_okx_with_plain_factory_logs_in_and_orders(proxy: Harness) -> None:
-    """python-okx's WsPrivateAsync with the README's factory: its dummy login is replaced, and an order op works."""
+    """python-okx's WsPrivateAsync with docs/websocket.md's factory: its dummy login is replaced, and an order op works."""
     got: list[str] = []
     client = ws_private.WsPrivateAsync(
         apiKey="x", passphrase="x", secretKey="x", url=ws_base(proxy) + "/ws/v5/private"

@@ -1,4 +1,4 @@
-"""Every recipe in the README's "Clients" section runs as written against a proxy.
+"""Every recipe in docs/clients.md runs as written against a proxy.
 
 Each fenced block is run unchanged except for the proxy's address (the test proxy listens on a
 free port instead of 8787): Python blocks with this interpreter, JavaScript blocks with node
@@ -15,26 +15,25 @@ import pytest
 
 from tests.support.clients import assert_all_signed_by_proxy, calls, run_program
 from tests.support.keys import LIVE_KEY
-from tests.support.paths import ROOT
+from tests.support.paths import DOCS
 
 pytestmark = pytest.mark.clients
 
-README = ROOT / "README.md"
+CLIENTS_DOC = DOCS / "clients.md"
 DOCUMENTED_PROXY = "http://127.0.0.1:8787"
 _FENCE = re.compile(r"^```(\w+)\n(.*?)^```$", re.MULTILINE | re.DOTALL)
 
 
 def client_recipes() -> list[tuple[str, str]]:
-    """``(language, code)`` of each fenced block in the README's Clients section."""
-    section = README.read_text(encoding="utf-8").split("\n## Clients\n", 1)[1]
-    return _FENCE.findall(section.split("\n## ", 1)[0])
+    """``(language, code)`` of each fenced block in docs/clients.md."""
+    return _FENCE.findall(CLIENTS_DOC.read_text(encoding="utf-8"))
 
 
 RECIPES = client_recipes()
 
 
 def test_every_client_has_a_recipe():
-    """The Clients section has python-okx, ccxt (Python, JS), okx-api, curl and fetch recipes."""
+    """docs/clients.md has python-okx, ccxt (Python, JS), okx-api, curl and fetch recipes."""
     assert [language for language, _ in RECIPES] == ["python", "python", "js", "js", "sh", "js"]
     code = "\n".join(block for _, block in RECIPES)
     for needle in ("okx.Trade.TradeAPI", "ccxt.okx({", "new ccxt.okx", '"okx-api"', "curl -s"):
@@ -47,7 +46,7 @@ def test_every_client_has_a_recipe():
     RECIPES,
     ids=[f"{number}-{language}" for number, (language, _) in enumerate(RECIPES)],
 )
-async def test_readme_recipe_runs_as_written(make_proxy, request, tmp_path, language, code):
+async def test_docs_recipe_runs_as_written(make_proxy, request, tmp_path, language, code):
     """The recipe exits 0, and every call it made reached OKX signed by the proxy and succeeded."""
     assert DOCUMENTED_PROXY in code
     harness = await make_proxy(LIVE_KEY)
@@ -57,7 +56,7 @@ async def test_readme_recipe_runs_as_written(make_proxy, request, tmp_path, lang
         command = [sys.executable, str(path)]
     elif language == "js":
         node_clients = request.getfixturevalue("node_clients")
-        path = node_clients / f"readme_{request.node.callspec.id}.mjs"
+        path = node_clients / f"docs_{request.node.callspec.id}.mjs"
         command = ["node", str(path)]
     else:
         if shutil.which("curl") is None:
