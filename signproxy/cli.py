@@ -23,11 +23,9 @@ from signproxy.commands.check import check_accounts, describe
 from signproxy.commands.health import check, health_url, probe_token
 from signproxy.emulator import EmulatedKey, create_emulator_app
 from signproxy.errors import ConfigError
-from signproxy.proxy.app import INFLIGHT, SELECTOR, WS_RELAY, create_app
 from signproxy.runtime.logs import Redactor, configure
-from signproxy.runtime.loop import loop_name, run
-from signproxy.runtime.reload import Reloader, reloading
-from signproxy.runtime.shutdown import HANDLER_FINISH_S, graceful_stop
+from signproxy.runtime.loop import run
+from signproxy.runtime.serve import serve
 from signproxy.runtime.workers import run_workers
 from signproxy.settings.account_env import (
     ACCOUNT_PREFIX,
@@ -43,7 +41,7 @@ from signproxy.settings.config import (
 from signproxy.settings.variables import FILE_SUFFIX
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Mapping, Sequence
 
 EXIT_CONFIG = 2
 EXIT_CHECK_FAILED = 1
@@ -67,7 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return check(url, args.timeout, probe_token(env))
         if args.command == "check":
             return _run_check(env)
-        return _run_serve(env, args, redactor)
+        return _runserve(env, args, redactor)
     except ConfigError as exc:
         if not configured:  # the log settings themselves were bad: use the defaults
             configure(redactor=redactor)
@@ -129,7 +127,7 @@ def _environment(env_file: Path | None) -> dict[str, str]:
     return merge_sources(file_values, os.environ)
 
 
-def _run_serve(env: Mapping[str, str], args: argparse.Namespace, redactor: Redactor) -> int:
+def _runserve(env: Mapping[str, str], args: argparse.Namespace, redactor: Redactor) -> int:
     log = structlog.get_logger("signproxy")
     if not args.emulator:
         settings = Settings.from_env(env, host=args.host, port=args.port)
@@ -141,8 +139,8 @@ def _run_serve(env: Mapping[str, str], args: argparse.Namespace, redactor: Redac
 
         reload = (read_env, env_file, redactor)
         if settings.workers > 1:
-            return run_workers(settings.workers, lambda: run(_serve(settings, log, reload=reload)))
-        run(_serve(settings, log, reload=reload))
+            return run_workers(settings.workers, lambda: run(serve(settings, log, reload=reload)))
+        run(serve(settings, log, reload=reload))
         return 0
     # Throwaway credentials made fresh for this run: nothing real is ever used in this mode.
     key = EmulatedKey(
@@ -187,75 +185,9 @@ async def _serve_with_emulator(
     redactor.set_secrets(settings.sensitive_values())
     try:
         # SIGHUP re-validates the same throwaway settings (a no-op) rather than ending the process.
-        await _serve(settings, log, emulator=True, reload=(lambda: env, None, redactor))
+        await serve(settings, log, emulator=True, reload=(lambda: env, None, redactor))
     finally:
         await emulator.cleanup()
-
-
-async def _serve(
-    settings: Settings,
-    log: structlog.typing.FilteringBoundLogger,
-    *,
-    emulator: bool = False,
-    reload: tuple[Callable[[], dict[str, str]], Path | None, Redactor] | None = None,
-) -> None:
-    for warning in settings.warnings:
-        log.warning("signproxy.config_warning", problem=warning)
-    # Registered before startup (which may wait for the first clock measurement), so a signal
-    # that comes early still means a clean stop.
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    # Until the reloader takes SIGHUP over (once started), a rotation signal must not end the
-    # process, which is SIGHUP's default action.
-    loop.add_signal_handler(
-        signal.SIGHUP, lambda: log.warning("signproxy.reload_skipped", reason="still starting")
-    )
-    # No handler cancellation (stated, though it is aiohttp's default): a client that leaves
-    # never cancels its request's exchange, which can then run without a task of its own.
-    app = create_app(settings, cancels_handlers=False)
-    if reload is not None:
-        read_env, env_file, redactor = reload
-        reloader = Reloader(read_env, settings, app[SELECTOR], redactor, env_file)
-        app.cleanup_ctx.append(reloading(reloader, settings.watch_interval))
-    runner = web.AppRunner(
-        app, access_log=None, shutdown_timeout=HANDLER_FINISH_S, handler_cancellation=False
-    )
-    await runner.setup()
-    # Several workers share the port; the kernel spreads connections across them.
-    site = web.TCPSite(
-        runner, settings.host, settings.port, reuse_port=settings.workers > 1 or None
-    )
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    log.info(
-        "signproxy.listening",
-        url=f"http://{host}:{port}",
-        upstream=settings.upstream,
-        accounts={
-            account.name: "demo" if account.demo else "live" for account in settings.accounts
-        },
-        read_only=settings.access.policy.read_only,
-        body_mode=settings.body_mode,
-        emulator=emulator,
-        version=__version__,
-        event_loop=loop_name(),
-        pid=os.getpid(),
-    )
-    for account in settings.accounts:  # allowed by SIGNPROXY_ALLOW_CUSTOM_UPSTREAM; said out loud
-        if not account.official and not emulator:  # --emulator's own upstream is no surprise
-            log.warning(
-                "signproxy.custom_upstream", account=account.name, upstream=account.upstream
-            )
-    await stop.wait()
-    await graceful_stop(
-        runner,
-        app[INFLIGHT],
-        settings.shutdown_grace,
-        log,
-        close_websockets=app[WS_RELAY].shutdown,
-    )
 
 
 def _run_check(env: Mapping[str, str]) -> int:

@@ -10,7 +10,7 @@ import io
 import json
 import shutil
 import subprocess
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,9 +25,11 @@ from yarl import URL
 from signproxy.emulator import EMULATOR, EmulatedKey, EmulatorState, create_emulator_app
 from signproxy.proxy.app import create_app
 from signproxy.runtime.logs import Redactor, configure
+from signproxy.runtime.serve import make_runner
 from signproxy.settings.config import Settings
 from signproxy.upstream.clock import Clock
 from tests.support.keys import ALL_SECRETS, DEMO_KEY, LIVE_KEY, env_for
+from tests.support.redis_server import RedisServer
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,10 @@ class Harness:
     """A proxy in front of an emulator, and a client that sends exact request targets."""
 
     def __init__(
-        self, emulator: EmulatorState, proxy: TestServer, session: aiohttp.ClientSession
+        self,
+        emulator: EmulatorState,
+        proxy: TestServer | ProxyServer,
+        session: aiohttp.ClientSession,
     ) -> None:
         self.emulator = emulator
         self.proxy = proxy
@@ -115,9 +120,49 @@ def emulator_url(emulator_server: TestServer) -> str:
 MakeProxy = Callable[..., Awaitable[Harness]]
 
 
+class ProxyServer:
+    """The proxy app served exactly as ``signproxy serve`` serves it, on 127.0.0.1."""
+
+    def __init__(self, app: web.Application) -> None:
+        self.app = app
+        self.runner = make_runner(app)
+        self.port = 0
+
+    async def start(self) -> None:
+        """Listen on a free port of 127.0.0.1."""
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = self.runner.addresses[0][1]
+
+    def make_url(self, path: str) -> URL:
+        """The URL of ``path`` on this server."""
+        return URL(f"http://127.0.0.1:{self.port}{path}")
+
+    async def close(self) -> None:
+        """Stop serving."""
+        await self.runner.cleanup()
+
+
+@pytest.fixture
+async def serve_proxy() -> AsyncIterator[Callable[[web.Application], Awaitable[ProxyServer]]]:
+    """Serve proxy apps the production way (handlers never cancelled); closed after the test."""
+    servers: list[ProxyServer] = []
+
+    async def start(app: web.Application) -> ProxyServer:
+        server = ProxyServer(app)
+        servers.append(server)
+        await server.start()
+        return server
+
+    yield start
+    for server in reversed(servers):
+        await server.close()
+
+
 @pytest.fixture
 async def make_proxy(
-    aiohttp_server: Callable[..., Awaitable[TestServer]],
+    serve_proxy: Callable[[web.Application], Awaitable[ProxyServer]],
     emulator: EmulatorState,
     emulator_url: str,
     log_output: io.StringIO,  # noqa: ARG001 - logging must be configured before the app is built
@@ -133,7 +178,7 @@ async def make_proxy(
             **env: str,
         ) -> Harness:
             settings = Settings.from_env(env_for(key, upstream or emulator_url, **env))
-            server = await aiohttp_server(create_app(settings, clock=clock))
+            server = await serve_proxy(create_app(settings, clock=clock))
             return Harness(emulator, server, session)
 
         yield make
@@ -141,7 +186,7 @@ async def make_proxy(
 
 @pytest.fixture
 async def proxy_from_env(
-    aiohttp_server: Callable[..., Awaitable[TestServer]],
+    serve_proxy: Callable[[web.Application], Awaitable[ProxyServer]],
     emulator: EmulatorState,
     log_output: io.StringIO,  # noqa: ARG001 - logging must be configured before the app is built
 ) -> AsyncIterator[Callable[[dict[str, str]], Awaitable[Harness]]]:
@@ -153,7 +198,7 @@ async def proxy_from_env(
 
         async def make(env: dict[str, str]) -> Harness:
             env = {"SIGNPROXY_CLOCK_SYNC_INTERVAL": "0", **env}
-            server = await aiohttp_server(create_app(Settings.from_env(env)))
+            server = await serve_proxy(create_app(Settings.from_env(env)))
             return Harness(emulator, server, session)
 
         yield make
@@ -174,6 +219,23 @@ async def start_raw_server(
     app.router.add_route("*", "/{tail:.*}", handler)
     server = await aiohttp_server(app)
     return str(server.make_url("")).rstrip("/")
+
+
+@pytest.fixture
+def redis_control(tmp_path: Path) -> Iterator[RedisServer]:
+    """A real redis-server on 127.0.0.1 that the test may stop and start; stopped at the end."""
+    server = RedisServer(tmp_path)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_control: RedisServer) -> str:
+    """The URL of a real redis-server started for this test."""
+    return redis_control.url
 
 
 @pytest.fixture(scope="session")

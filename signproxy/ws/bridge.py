@@ -104,7 +104,7 @@ class Bridge:
         op_check: OpCheck,
         auto_login: bool,
         login_timeout: float,
-        log_fields: dict[str, Any],
+        request_id: str,
     ) -> None:
         """Take both open connections; ``signed_login`` makes a fresh signed login frame."""
         self._client = client
@@ -115,7 +115,7 @@ class Bridge:
         self._op_check = op_check
         self._auto_login = auto_login
         self._login_timeout = login_timeout
-        self._fields = log_fields
+        self._request_id = request_id
         self._log = structlog.get_logger("signproxy")
         self._login_pending: str | None = None  # who asked: "client" or "auto"
         self._auto_answer: str | None = None  # OKX's success event for the proxy's own login
@@ -300,7 +300,7 @@ class Bridge:
         getattr(self._log, level)("signproxy.ws_login", source=source, code=code, **self._ids())
 
     def _ids(self) -> dict[str, Any]:
-        return {"request_id": self._fields.get("request_id"), "channel": self._channel}
+        return {"request_id": self._request_id, "channel": self._channel}
 
 
 def _describe(error: object) -> str:

@@ -22,7 +22,7 @@ import aiohttp
 import structlog
 from aiohttp import WSCloseCode, web
 
-from signproxy.proxy.handler import LOG_FIELDS
+from signproxy.proxy.record import EXCHANGE
 from signproxy.ws.accounts import WsAccount
 from signproxy.ws.bridge import CLOSE_TIMEOUT, Bridge, close_reason
 from signproxy.ws.errors import NotWebSocket, TooManyWebSockets, WebSocketUnavailable
@@ -126,9 +126,8 @@ class WebSocketRelay:
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         """The aiohttp handler for the three channel paths."""
-        fields = request[LOG_FIELDS]
         channel = request.match_info["channel"]
-        fields["path"] = request.path
+        request[EXCHANGE].path = request.path
         client = web.WebSocketResponse(
             autoping=True,
             heartbeat=self._heartbeat,
@@ -160,12 +159,12 @@ class WebSocketRelay:
         account: WsAccount,
         channel: str,
     ) -> web.StreamResponse:
-        fields = request[LOG_FIELDS]
+        record = request[EXCHANGE]
         url = f"{account.ws_base}/ws/v5/{channel}"
         started = time.perf_counter()
-        ids = {"request_id": fields["request_id"], "channel": channel}
+        ids = {"request_id": record.request_id, "channel": channel}
         upstream, (code, reason) = await self._connect(url)
-        client.headers["X-Request-Id"] = fields["request_id"]
+        client.headers["X-Request-Id"] = record.request_id
         try:
             await client.prepare(request)
         except BaseException:
@@ -189,7 +188,7 @@ class WebSocketRelay:
             op_check=self._op_check,
             auto_login=self._auto_login and channel in _LOGIN_CHANNELS,
             login_timeout=self._request_timeout,
-            log_fields=fields,
+            request_id=record.request_id,
         )
         self._bridges.add(bridge)
         try:

@@ -2,17 +2,42 @@
 
 from prometheus_client import generate_latest
 
+from signproxy.errors import BodyNotAllowed, InvalidJson, UpstreamTimeout
 from signproxy.ops.metrics import MAX_ROUTES, OTHER, Metrics
 from signproxy.ops.readiness import Readiness, UpstreamHealth, local_clock
+from signproxy.proxy.record import Exchange
+from signproxy.refusals import TokenMissing
 
 
 def value(metrics: Metrics, name: str, **labels: str) -> float | None:
     return metrics.registry.get_sample_value(name, labels)
 
 
+_ERRORS = {
+    "SPX200": TokenMissing("no token", rule="max_notional"),
+    "SPX107": InvalidJson("bad json"),
+    "SPX302": UpstreamTimeout("OKX did not answer in time"),
+    "SPX104": BodyNotAllowed("body on GET"),
+}
+
+
+def record(**fields) -> Exchange:
+    """A finished request's record, from log-line-like fields."""
+    error = fields.pop("error", None)
+    fields.pop("reason", None)
+    path = fields.pop("path", "/")
+    exchange = Exchange("r1", fields.pop("method", "GET"), path, path=path)
+    exchange.status = fields.pop("status", 200)
+    exchange.total_ms = fields.pop("total_ms", 1.0)
+    exchange.error = None if error is None else _ERRORS[error]
+    for name, value in fields.items():
+        setattr(exchange, name, value)
+    return exchange
+
+
 def finished(metrics: Metrics, **fields) -> None:
     metrics.request_started()
-    metrics.request_finished({"method": "GET", "status": 200, "total_ms": 1.0, **fields})
+    metrics.request_finished(record(**fields))
 
 
 def test_route_labels_are_capped() -> None:
@@ -76,15 +101,15 @@ def test_upstream_health_remembers_the_last_exchange() -> None:
     health = UpstreamHealth(now=lambda: now[0])
     assert health.check() == (False, "not checked yet")
     assert health.age() is None
-    health.observe({"status": 200, "upstream_ms": 3.0})
+    health.observe(record(status=200, upstream_ms=3.0))
     now[0] += 7
     assert health.check() == (True, "OKX answered HTTP 200 7 s ago")
     assert health.age() == 7
-    health.observe({"status": 504, "error": "SPX302", "reason": "OKX did not answer in time"})
+    health.observe(record(status=504, error="SPX302", reason="OKX did not answer in time"))
     assert health.check() == (False, "SPX302: OKX did not answer in time 0 s ago")
-    health.observe({"status": 400, "error": "SPX104", "reason": "body on GET"})  # not upstream
+    health.observe(record(status=400, error="SPX104", reason="body on GET"))  # not upstream
     assert health.check()[0] is False
-    health.observe({"status": 503, "upstream_ms": 1.0})
+    health.observe(record(status=503, upstream_ms=1.0))
     assert health.check() == (False, "OKX answered HTTP 503 0 s ago")
 
 

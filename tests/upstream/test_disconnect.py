@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-from aiohttp import web
-
 from signproxy.emulator import EmulatorState
 from signproxy.proxy.app import create_app
 from signproxy.settings.config import Settings
@@ -28,46 +25,20 @@ def raw_post(body: bytes) -> bytes:
     )
 
 
-async def start_proxy(app: web.Application, aiohttp_server, *, cancel_handlers: bool):
-    """Serve ``app``; aiohttp's test server cancels handlers on disconnect, AppRunner does not."""
-    if cancel_handlers:
-        server = await aiohttp_server(app)
-        return server.host, server.port, None
-    runner = web.AppRunner(app, handler_cancellation=False, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    return host, port, runner
-
-
-@pytest.mark.parametrize("cancel_handlers", [True, False], ids=["cancelling", "default"])
 async def test_disconnected_client_order_still_completes_and_is_logged(
-    aiohttp_server,
-    emulator: EmulatorState,
-    emulator_url: str,
-    log_output,
-    cancel_handlers: bool,  # noqa: FBT001
+    aiohttp_server, serve_proxy, emulator: EmulatorState, emulator_url: str, log_output
 ) -> None:
     """The order reaches the emulator after the client left; the log has status, code and ids."""
     slow_url, slow = await start_slow_upstream(emulator_url, 0.4, aiohttp_server)
-    # As `signproxy serve` does: exchanges run inline when the server never cancels handlers.
-    app = create_app(
-        Settings.from_env(env_for(LIVE_KEY, slow_url)), cancels_handlers=cancel_handlers
-    )
-    host, port, runner = await start_proxy(app, aiohttp_server, cancel_handlers=cancel_handlers)
-    try:
-        reader, writer = await asyncio.open_connection(host, port)
-        writer.write(raw_post(ORDER))
-        await writer.drain()
-        await slow.wait_arrived(1)
-        writer.close()  # the bot gives up while OKX is still working on the order
-        await writer.wait_closed()
-        assert await reader.read() == b""
-        line = await wait_for_line(log_output, "client-gone-1")
-    finally:
-        if runner is not None:
-            await runner.cleanup()
+    server = await serve_proxy(create_app(Settings.from_env(env_for(LIVE_KEY, slow_url))))
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    writer.write(raw_post(ORDER))
+    await writer.drain()
+    await slow.wait_arrived(1)
+    writer.close()  # the bot gives up while OKX is still working on the order
+    await writer.wait_closed()
+    assert await reader.read() == b""
+    line = await wait_for_line(log_output, "client-gone-1")
     assert slow.answered == 1
     [order] = emulator.all_orders()
     assert order["clOrdId"] == "gone1"

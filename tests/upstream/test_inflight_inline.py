@@ -1,4 +1,4 @@
-"""Exchanges run inline (``InFlight(shield=False)``, as ``signproxy serve`` runs them)."""
+"""Exchanges run inline in their handler's task, registered for drain()."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from signproxy.errors import UpstreamCutOff
+from signproxy.proxy.record import Exchange
 from signproxy.upstream.client import Upstream
 from signproxy.upstream.inflight import InFlight
 from tests.support.logs import log_lines
@@ -25,11 +26,11 @@ async def test_inline_exchange_answers_and_is_forgotten(aiohttp_server, emulator
     """An inline exchange returns OKX's answer and is no longer counted once it has one."""
     slow_url, slow = await start_slow_upstream(emulator_url, 0.05, aiohttp_server)
     upstream = await started_upstream(slow_url)
-    inflight = InFlight(shield=False)
-    fields: dict = {"request_id": "inline-1", "method": "GET"}
+    inflight = InFlight()
+    record = Exchange("inline-1", "GET", "/api/v5/public/time")
     try:
         exchange = asyncio.create_task(
-            inflight.send(upstream, "GET", "/api/v5/public/time", {}, b"", fields=fields)
+            inflight.send(upstream.send("GET", "/api/v5/public/time", {}, b""), record)
         )
         await slow.wait_arrived(1)
         assert len(inflight) == 1
@@ -46,11 +47,11 @@ async def test_drain_cuts_off_an_inline_exchange_with_spx310(
     """Past the grace period the handler's own task gets UpstreamCutOff, and the cut is logged."""
     slow_url, slow = await start_slow_upstream(emulator_url, 5, aiohttp_server)
     upstream = await started_upstream(slow_url)
-    inflight = InFlight(shield=False)
-    fields: dict = {"request_id": "inline-cut", "method": "POST", "path": "/api/v5/trade/order"}
+    inflight = InFlight()
+    record = Exchange("inline-cut", "POST", "/api/v5/trade/order")
     try:
         exchange = asyncio.create_task(
-            inflight.send(upstream, "POST", "/api/v5/trade/order", {}, ORDER, fields=fields)
+            inflight.send(upstream.send("POST", "/api/v5/trade/order", {}, ORDER), record)
         )
         await slow.wait_arrived(1)
         assert await inflight.drain(0.05) == 1
@@ -70,11 +71,11 @@ async def test_other_cancellation_of_an_inline_exchange_is_logged(
     """A cancel that drain() did not make (the server's final stop) propagates and is logged."""
     slow_url, slow = await start_slow_upstream(emulator_url, 5, aiohttp_server)
     upstream = await started_upstream(slow_url)
-    inflight = InFlight(shield=False)
-    fields: dict = {"request_id": "inline-stop", "method": "GET", "path": "/api/v5/public/time"}
+    inflight = InFlight()
+    record = Exchange("inline-stop", "GET", "/api/v5/public/time")
     try:
         exchange = asyncio.create_task(
-            inflight.send(upstream, "GET", "/api/v5/public/time", {}, b"", fields=fields)
+            inflight.send(upstream.send("GET", "/api/v5/public/time", {}, b""), record)
         )
         await slow.wait_arrived(1)
         exchange.cancel()
