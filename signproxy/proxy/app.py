@@ -15,7 +15,7 @@ from signproxy.proxy.middleware import make_middleware
 from signproxy.proxy.outcome import Outcomes
 from signproxy.proxy.pipeline import Pipeline
 from signproxy.proxy.selection import PATH_PREFIX, Selector
-from signproxy.proxy.stages import rest_stages
+from signproxy.proxy.stages import rest_stages, ws_order_stages
 from signproxy.settings.config import Settings
 from signproxy.state.redis import RedisLink
 from signproxy.upstream.client import Upstream
@@ -90,7 +90,12 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     handler = ProxyHandler(pipeline)
     op_check = policy_check(settings.access.policy)
     relay = WebSocketRelay(
-        settings, clock, op_check=op_check, select_account=ws_account_selector(settings, selector)
+        settings,
+        clock,
+        op_check=op_check,
+        select_account=ws_account_selector(settings, selector),
+        order_stages=ws_order_stages(settings),
+        outcomes=outcomes,
     )
     app[WS_RELAY] = relay
     app.cleanup_ctx.append(_ws_session)
