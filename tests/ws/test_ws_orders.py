@@ -10,7 +10,6 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
-from conftest import LIVE_KEY, env_for
 from multidict import CIMultiDict
 
 from signproxy.emulator.ws import EMULATOR_WS, WsEmulatorState
@@ -22,6 +21,8 @@ from signproxy.proxy.record import Answer, Exchange
 from signproxy.settings.config import Settings
 from signproxy.upstream.clock import SystemClock
 from signproxy.ws.relay import CHANNEL_ROUTE, WebSocketRelay
+from tests.support.keys import LIVE_KEY, env_for
+from tests.support.logs import log_lines
 
 LOGIN = json.dumps(
     {"op": "login", "args": [{"apiKey": "x", "passphrase": "x", "timestamp": "1", "sign": "x"}]}
@@ -73,11 +74,6 @@ class AnswerLocally(Stage):
         return await call_next(exchange)
 
 
-def log_lines(log_output) -> list[dict[str, Any]]:
-    lines = (json.loads(text) for text in log_output.getvalue().splitlines())
-    return [line for line in lines if line.get("event") == "signproxy.request"]
-
-
 async def wait_for_lines(log_output, count: int) -> list[dict[str, Any]]:
     """The WebSocket ops' canonical lines, once there are ``count`` of them."""
     async with asyncio.timeout(5):
@@ -87,7 +83,8 @@ async def wait_for_lines(log_output, count: int) -> list[dict[str, Any]]:
 
 
 def ws_lines(log_output) -> list[dict[str, Any]]:
-    return [line for line in log_lines(log_output) if line.get("transport") == "ws"]
+    lines = log_lines(log_output, "signproxy.request")
+    return [line for line in lines if line.get("transport") == "ws"]
 
 
 @pytest.fixture
