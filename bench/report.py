@@ -1,4 +1,7 @@
-"""The benchmark's report: Markdown tables, every figure with its ratio to its reference."""
+"""The benchmark's report: Markdown tables, every figure with its ratio to its reference.
+
+docs/benchmark.md shows the tables as they are printed.
+"""
 
 from __future__ import annotations
 

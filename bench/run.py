@@ -134,7 +134,7 @@ def cpu_and_latency(
 ) -> dict[str, Any]:
     """The bare signer, signproxy and signproxy minus each feature: CPU, latency, memory."""
     upstream = f"http://127.0.0.1:{up_port}"
-    base_env = {**servers.FAKE_ENV, "SIGNPROXY_UPSTREAM": upstream}
+    base_env = servers.signproxy_env(SIGNPROXY_UPSTREAM=upstream)
     present, absent = features.available({**base_env, "SIGNPROXY_ALLOW_CUSTOM_UPSTREAM": "1"})
     socket_dir = Path(tempfile.mkdtemp(prefix="spb-", dir="/tmp"))
     unix_path = str(socket_dir / "signproxy.sock")
