@@ -74,7 +74,14 @@ class Reloader:
         self._seen = self.fingerprint()
         try:
             env = self._read_env()
-            new = Settings.from_env(env, host=self._settings.host, port=self._settings.port)
+            # Flags (--host, --port, --unix) are not in env: the running values stand for them.
+            unix = self._settings.unix_socket
+            new = Settings.from_env(
+                env,
+                host=self._settings.host,
+                port=self._settings.port,
+                unix=unix.path if unix is not None else None,
+            )
         except ConfigError as exc:
             self._log.error(
                 "signproxy.reload_failed", reason=reason, variable=exc.variable, problem=exc.message

@@ -119,8 +119,10 @@ async def test_rotation_under_load_never_fails_or_mixes_keys(aiohttp_server, tmp
             "SIGNPROXY_ALLOW_CUSTOM_UPSTREAM": "1",
             # Only SIGHUP reloads here, at the moments the test picks.
             "SIGNPROXY_WATCH_INTERVAL": "0",
-            # The emulator counts every request; the clock sync would add its own time requests.
+            # The emulator counts every request; the clock sync and keep-warm would add their own
+            # time requests.
             "SIGNPROXY_CLOCK_SYNC_INTERVAL": "0",
+            "SIGNPROXY_UPSTREAM_KEEP_WARM": "0",
         }
     )
     process = await asyncio.create_subprocess_exec(
