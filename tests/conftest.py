@@ -10,7 +10,7 @@ import io
 import json
 import shutil
 import subprocess
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from multidict import CIMultiDictProxy
+from support.processes import kill_all
 from yarl import URL
 
 from signproxy.emulator import EMULATOR, EmulatedKey, EmulatorState, create_emulator_app
@@ -123,6 +124,13 @@ class Harness:
     async def post(self, target: str, body: bytes | str, **kwargs: Any) -> Reply:
         """POST ``body`` to ``target``."""
         return await self.request("POST", target, body=body, **kwargs)
+
+
+@pytest.fixture(autouse=True)
+def no_leftover_processes() -> Iterator[None]:
+    """Kill every process group a test started and did not reap, whatever the test's outcome."""
+    yield
+    kill_all()
 
 
 @pytest.fixture
