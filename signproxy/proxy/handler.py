@@ -16,6 +16,7 @@ from signproxy.errors import (
     MethodNotAllowed,
     UnsupportedMediaType,
 )
+from signproxy.okx.auth_hints import hint_fields
 from signproxy.okx.canonical import BodyMode, body_bytes, split_target
 from signproxy.okx.exptime import EXPTIME_HEADER, default_exptime
 from signproxy.okx.signing import iso_timestamp, prehash
@@ -126,6 +127,7 @@ class ProxyHandler:
         )
         fields["upstream_ms"] = round(answer.elapsed_ms, 3)
         fields["okx_code"] = okx_code(answer.body)
+        fields.update(hint_fields(fields["okx_code"]))  # auth refusals: what to do, in the log
         if fields["okx_code"] == "50102" and self._on_timestamp_expired is not None:
             self._on_timestamp_expired()
         if request.transport is None or request.transport.is_closing():

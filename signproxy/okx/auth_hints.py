@@ -1,0 +1,49 @@
+"""What OKX's authentication refusals (codes 50100-50120) mean and what to do. Pure: no I/O.
+
+The proxy adds :func:`hint_fields` to the log line of every request OKX refused with one of
+these codes, so the log says what to check and points to ``signproxy check``, which diagnoses
+the key end to end. ``signproxy check`` uses :data:`EXPLANATIONS` for its own verdicts. Codes and
+meanings follow OKX's error-code list (see docs/troubleshooting.md); match on the code, never on
+OKX's message text.
+"""
+
+from __future__ import annotations
+
+AUTH_CODES = range(50100, 50121)
+CHECK_COMMAND = "run `signproxy check` to diagnose the key"
+
+EXPLANATIONS: dict[str, str] = {
+    "50100": "the API key is frozen: OKX support must unfreeze it, or create a new key",
+    "50101": "the demo flag does not match the key: a demo-trading key needs DEMO=1 (the"
+    " x-simulated-trading header), a live key DEMO=0",
+    "50102": "the request's timestamp is more than 30 s off OKX's clock: synchronise this"
+    " machine's clock (NTP) and keep SIGNPROXY_CLOCK_SYNC_INTERVAL on",
+    "50103": "no OK-ACCESS-KEY header reached OKX",
+    "50104": "no OK-ACCESS-PASSPHRASE header reached OKX",
+    "50105": "the passphrase is wrong: it is the one chosen when the key was created, not the"
+    " account password",
+    "50106": "no OK-ACCESS-SIGN header reached OKX",
+    "50107": "no OK-ACCESS-TIMESTAMP header reached OKX",
+    "50110": "this machine's public IP address is not in the key's IP allow-list",
+    "50111": "OKX does not know this API key: check it was copied whole, and the region host",
+    "50112": "the OK-ACCESS-TIMESTAMP header is malformed",
+    "50113": "the signature does not verify: the secret does not belong to the key (or the"
+    " signed bytes differ from the sent ones; see the prehash at debug level)",
+    "50114": "the authorization is invalid",
+    "50119": "the key does not exist on this host: it may belong to another region"
+    " (eea.okx.com, us.okx.com, ...) or have been deleted",
+    "50120": "the key has no permission for this endpoint",
+}
+
+
+def is_auth_code(code: str | None) -> bool:
+    """Whether ``code`` is one of OKX's authentication refusals (50100-50120)."""
+    return code is not None and code.isdigit() and int(code) in AUTH_CODES
+
+
+def hint_fields(code: str | None) -> dict[str, str]:
+    """``{"hint": ...}`` for an authentication refusal, else ``{}`` (for the request log line)."""
+    if code is None or not is_auth_code(code):
+        return {}
+    meaning = EXPLANATIONS.get(code, "OKX refused the request's authentication")
+    return {"hint": f"{meaning}; {CHECK_COMMAND}"}
