@@ -79,7 +79,7 @@ def _serve_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser])
     serve = commands.add_parser(
         "serve",
         help=summary,
-        description=f"{summary.capitalize()}. Listens on SIGNPROXY_HOST:SIGNPROXY_PORT"
+        description=f"{_sentence(summary)}. Listens on SIGNPROXY_HOST:SIGNPROXY_PORT"
         " (127.0.0.1:8787); bots send /api/v5/... REST calls and /ws/v5/... WebSocket"
         " connections without keys, the proxy adds the OK-ACCESS-* headers (or the WebSocket"
         " login) for the configured account. Settings come from the environment and the env"
@@ -105,7 +105,7 @@ def _check_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser])
     check_command = commands.add_parser(
         "check",
         help=summary,
-        description=f"{summary.capitalize()}: shows each account's configuration (key: last 4"
+        description=f"{_sentence(summary)}: shows each account's configuration (key: last 4"
         " characters only), then with read-only calls confirms the key, passphrase, signature"
         " and demo flag, measures the clock offset, finds the right region host when OKX says"
         " the key does not exist there, and reads the key's permissions and IP binding. Exit"
@@ -125,7 +125,7 @@ def _emulator_parser(commands: argparse._SubParsersAction[argparse.ArgumentParse
     emulator = commands.add_parser(
         "emulator",
         help=summary,
-        description=f"{summary.capitalize()}. It verifies every signature like OKX and answers"
+        description=f"{_sentence(summary)}. It verifies every signature like OKX and answers"
         " the common REST and WebSocket calls from memory. It accepts the configured OKX_*"
         " credentials (every account); with none set it makes throwaway keys and prints them"
         " with how to use them.",
@@ -145,7 +145,7 @@ def _health_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]
     health = commands.add_parser(
         "health",
         help=summary,
-        description=f"{summary[0].upper()}{summary[1:]}; exit 1 otherwise. Asks where `serve`"
+        description=f"{_sentence(summary)}; exit 1 otherwise. Asks where `serve`"
         " listens (SIGNPROXY_HOST, SIGNPROXY_PORT), on loopback for a wildcard address.",
     )
     health.add_argument("--env-file", type=Path, help=_ENV_FILE_HELP)
@@ -155,3 +155,7 @@ def _health_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]
     )
     health.add_argument("--url", help="the full URL to ask instead")
     health.add_argument("--timeout", type=float, default=3.0, help="seconds (default 3)")
+
+
+def _sentence(summary: str) -> str:
+    return summary[0].upper() + summary[1:]

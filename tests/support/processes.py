@@ -75,6 +75,13 @@ async def start(
     return process
 
 
+async def reap(process: asyncio.subprocess.Process) -> None:
+    """Kill ``process``'s group and wait for it, so its pipes close inside the test's loop."""
+    kill_group(process.pid)
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(process.wait(), START_TIMEOUT)
+
+
 def popen(argv: Sequence[str], **kwargs: Any) -> subprocess.Popen[bytes]:
     """``subprocess.Popen`` in a new session, recorded for the finalizers; cwd defaults empty."""
     kwargs.setdefault("cwd", EMPTY_DIR)
@@ -95,7 +102,7 @@ async def run(
     try:
         out, _ = await asyncio.wait_for(process.communicate(), timeout)
     finally:
-        kill_group(process.pid)
+        await reap(process)
     assert process.returncode is not None
     return process.returncode, out.decode()
 
@@ -131,4 +138,4 @@ async def running(
         seen.extend(json.loads(line) for line in lines if line.startswith("{"))
         assert process.returncode == 0, seen
     finally:
-        kill_group(process.pid)
+        await reap(process)
