@@ -14,10 +14,10 @@ from signproxy.commands.check import run_check
 from signproxy.commands.emulator import DEFAULT_EMULATOR_PORT, run_emulator
 from signproxy.commands.environment import read_environment
 from signproxy.commands.health import check, health_url, probe_token
-from signproxy.commands.listen import port_number
 from signproxy.commands.probe_hosts import parse_host_map
 from signproxy.commands.serve import ServeOptions, run_serve
 from signproxy.errors import ConfigError
+from signproxy.runtime.listen import port_number
 from signproxy.runtime.logs import Redactor, configure
 from signproxy.settings.config import log_options
 

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING
 import structlog
 from aiohttp import web
 
-from signproxy.commands.listen import start_site
 from signproxy.emulator import EmulatedKey, create_emulator_app
 from signproxy.emulator.keys import throwaway_key
+from signproxy.runtime.listen import start_site
 from signproxy.settings.account_env import (
     ACCOUNTS_VARIABLE,
     ALLOW_CUSTOM_UPSTREAM_VARIABLE,

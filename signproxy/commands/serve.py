@@ -8,24 +8,17 @@ that cannot be listened on) raise :class:`~signproxy.errors.ConfigError`.
 
 from __future__ import annotations
 
-import asyncio
-import os
-import signal
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import structlog
 from aiohttp import web
 
-from signproxy import __version__
 from signproxy.commands.environment import read_environment, watched_env_file
-from signproxy.commands.listen import start_site
 from signproxy.emulator import create_emulator_app
 from signproxy.emulator.keys import throwaway_key
-from signproxy.proxy.app import INFLIGHT, SELECTOR, WS_RELAY, create_app
-from signproxy.runtime.loop import loop_name, run
-from signproxy.runtime.reload import Reloader, reloading
-from signproxy.runtime.shutdown import HANDLER_FINISH_S, graceful_stop
+from signproxy.runtime.loop import run
+from signproxy.runtime.serve import serve
 from signproxy.runtime.workers import run_workers
 from signproxy.settings.account_env import (
     ACCOUNT_PREFIX,
@@ -37,7 +30,7 @@ from signproxy.settings.config import Settings
 from signproxy.settings.variables import FILE_SUFFIX
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Mapping
     from pathlib import Path
 
     from signproxy.emulator import EmulatedKey
@@ -58,13 +51,6 @@ class ServeOptions:
     emulator: bool
 
 
-@dataclass(frozen=True, slots=True)
-class _Reload:
-    read_env: Callable[[], Mapping[str, str]]
-    env_file: Path | None
-    redactor: Redactor
-
-
 def run_serve(env: Mapping[str, str], options: ServeOptions, redactor: Redactor) -> int:
     """Serve until SIGTERM/SIGINT; the exit status."""
     log = structlog.get_logger("signproxy")
@@ -72,12 +58,11 @@ def run_serve(env: Mapping[str, str], options: ServeOptions, redactor: Redactor)
         return _run_with_emulator(env, options, redactor, log)
     settings = Settings.from_env(env, host=options.host, port=options.port)
     redactor.set_secrets(settings.sensitive_values())
-    reload = _Reload(
-        lambda: read_environment(options.env_file), watched_env_file(options.env_file), redactor
-    )
+    env_file = watched_env_file(options.env_file)
+    reload = (lambda: read_environment(options.env_file), env_file, redactor)
     if settings.workers > 1:
-        return run_workers(settings.workers, lambda: run(_serve(settings, log, reload=reload)))
-    run(_serve(settings, log, reload=reload))
+        return run_workers(settings.workers, lambda: run(serve(settings, log, reload=reload)))
+    run(serve(settings, log, reload=reload))
     return 0
 
 
@@ -117,66 +102,6 @@ async def _serve_with_emulator(
         settings = Settings.from_env(env, host=options.host, port=options.port)
         redactor.set_secrets(settings.sensitive_values())
         # SIGHUP re-validates the same throwaway settings (a no-op) rather than ending the process.
-        await _serve(settings, log, emulator=True, reload=_Reload(lambda: env, None, redactor))
+        await serve(settings, log, emulator=True, reload=(lambda: env, None, redactor))
     finally:
         await emulator.cleanup()
-
-
-async def _serve(
-    settings: Settings, log: Log, *, emulator: bool = False, reload: _Reload | None = None
-) -> None:
-    for warning in settings.warnings:
-        log.warning("signproxy.config_warning", problem=warning)
-    # Registered before startup (which may wait for the first clock measurement), so a signal
-    # that comes early still means a clean stop.
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    # Until the reloader takes SIGHUP over (once started), a rotation signal must not end the
-    # process, which is SIGHUP's default action.
-    loop.add_signal_handler(
-        signal.SIGHUP, lambda: log.warning("signproxy.reload_skipped", reason="still starting")
-    )
-    # No handler cancellation (stated, though it is aiohttp's default): a client that leaves
-    # never cancels its request's exchange, which can then run without a task of its own.
-    app = create_app(settings, cancels_handlers=False)
-    if reload is not None:
-        reloader = Reloader(
-            reload.read_env, settings, app[SELECTOR], reload.redactor, reload.env_file
-        )
-        app.cleanup_ctx.append(reloading(reloader, settings.watch_interval))
-    runner = web.AppRunner(
-        app, access_log=None, shutdown_timeout=HANDLER_FINISH_S, handler_cancellation=False
-    )
-    await runner.setup()
-    # Several workers share the port; the kernel spreads connections across them.
-    await start_site(runner, settings.host, settings.port, reuse_port=settings.workers > 1 or None)
-    host, port = runner.addresses[0][:2]
-    log.info(
-        "signproxy.listening",
-        url=f"http://{host}:{port}",
-        upstream=settings.upstream,
-        accounts={
-            account.name: "demo" if account.demo else "live" for account in settings.accounts
-        },
-        read_only=settings.access.policy.read_only,
-        body_mode=settings.body_mode,
-        emulator=emulator,
-        version=__version__,
-        event_loop=loop_name(),
-        pid=os.getpid(),
-    )
-    for account in settings.accounts:  # allowed by SIGNPROXY_ALLOW_CUSTOM_UPSTREAM; said out loud
-        if not account.official and not emulator:  # --emulator's own upstream is no surprise
-            log.warning(
-                "signproxy.custom_upstream", account=account.name, upstream=account.upstream
-            )
-    await stop.wait()
-    await graceful_stop(
-        runner,
-        app[INFLIGHT],
-        settings.shutdown_grace,
-        log,
-        close_websockets=app[WS_RELAY].shutdown,
-    )

@@ -1,6 +1,6 @@
 """What OKX's authentication refusals (codes 50100-50120) mean and what to do. Pure: no I/O.
 
-The proxy adds :func:`hint_fields` to the log line of every request OKX refused with one of
+The proxy puts :func:`hint_for` in the log line of every request OKX refused with one of
 these codes, so the log says what to check and points to ``signproxy check``, which diagnoses
 the key end to end. ``signproxy check`` uses :data:`EXPLANATIONS` for its own verdicts. Codes and
 meanings follow OKX's error-code list (see docs/troubleshooting.md); match on the code, never on
@@ -41,9 +41,9 @@ def is_auth_code(code: str | None) -> bool:
     return code is not None and code.isdigit() and int(code) in AUTH_CODES
 
 
-def hint_fields(code: str | None) -> dict[str, str]:
-    """``{"hint": ...}`` for an authentication refusal, else ``{}`` (for the request log line)."""
+def hint_for(code: str | None) -> str | None:
+    """What to do about an authentication refusal (for the request log line); None otherwise."""
     if code is None or not is_auth_code(code):
-        return {}
+        return None
     meaning = EXPLANATIONS.get(code, "OKX refused the request's authentication")
-    return {"hint": f"{meaning}; {CHECK_COMMAND}"}
+    return f"{meaning}; {CHECK_COMMAND}"

@@ -55,6 +55,9 @@ KNOWN_VARIABLES: frozenset[str] = frozenset(
         "SIGNPROXY_WS_MAX_CONNECTIONS",
         "SIGNPROXY_WS_MAX_MESSAGE_BYTES",
         "SIGNPROXY_WS_UPSTREAM",
+        # State shared by a fleet of proxies.
+        "SIGNPROXY_REDIS_URL",
+        "SIGNPROXY_REDIS_URL_FILE",
         # Logs.
         "SIGNPROXY_LOG_FORMAT",
         "SIGNPROXY_LOG_LEVEL",
