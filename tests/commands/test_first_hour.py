@@ -12,9 +12,8 @@ from pathlib import Path
 import pytest
 
 from tests.support.keys import LIVE_KEY, env_for
+from tests.support.paths import ROOT
 from tests.support.processes import cli_env, listening_url, reap, run, running, start
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def write_env(path: Path, values: dict[str, str]) -> Path:
@@ -220,10 +219,10 @@ async def test_tests_never_read_the_working_directorys_env(tmp_path):
         str(ROOT),
         "-k",
         "not never_read",
-        str(ROOT / "tests" / "test_cli.py"),
-        str(ROOT / "tests" / "test_check.py"),
-        str(ROOT / "tests" / "test_rotation.py"),
-        str(ROOT / "tests" / "test_first_hour.py"),
+        str(ROOT / "tests" / "commands" / "test_cli.py"),
+        str(ROOT / "tests" / "commands" / "test_check.py"),
+        str(ROOT / "tests" / "runtime" / "test_rotation.py"),
+        str(ROOT / "tests" / "commands" / "test_first_hour.py"),
         env=cli_env(),
         cwd=tmp_path,
         timeout=300,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
@@ -11,8 +10,8 @@ from signproxy.errors import ConfigError
 from signproxy.settings.config import Settings
 from signproxy.settings.registry import KNOWN_VARIABLES
 from signproxy.settings.unknown import check_variables, closest, edit_distance
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 BASE = {
     "OKX_API_KEY": "fake-key-reg-0001",
     "OKX_API_SECRET": "FAKE0SECRET0REG0000000000000001",
