@@ -59,16 +59,24 @@ atexit.register(kill_all)
 
 
 async def start(
-    *args: str, env: dict[str, str], cwd: Path | None = None, program: Sequence[str] = SIGNPROXY
+    *args: str,
+    env: dict[str, str] | None,
+    cwd: Path | None = None,
+    program: Sequence[str] = SIGNPROXY,
+    separate_stderr: bool = False,
 ) -> asyncio.subprocess.Process:
-    """Start ``program *args`` (default ``signproxy``), stdout and stderr merged into one pipe."""
+    """Start ``program *args`` (default ``signproxy``); stderr joins stdout unless separate.
+
+    ``env=None`` passes the test's own environment on (client programs need it, ``signproxy``
+    never gets it).
+    """
     process = await asyncio.create_subprocess_exec(
         *program,
         *args,
         env=env,
         cwd=cwd or EMPTY_DIR,
         stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
+        stderr=asyncio.subprocess.PIPE if separate_stderr else asyncio.subprocess.STDOUT,
         start_new_session=True,
     )
     _GROUPS.add(process.pid)
