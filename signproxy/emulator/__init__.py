@@ -4,6 +4,13 @@ Shipped in the package so bot authors can test offline too (``signproxy emulator
 the four ``OK-ACCESS-*`` headers, the key, passphrase and demo flag, a timestamp within 30 s of
 its own clock, and the signature over the *raw* request target and *raw* body bytes it received.
 It answers with OKX's error codes or canned OKX-shaped bodies, and records every request.
+
+- :mod:`.auth`: the checks, in OKX's order; :mod:`.keys`: throwaway keys.
+- :mod:`.endpoints`: the canned answers and the order book; :mod:`.orders`: an order's shape.
+- :mod:`.strict`: where it is as strict as OKX (parameter types, clOrdId, unknown endpoints).
+- :mod:`.market_data`: instruments and currencies; :mod:`.ws`: the private WebSocket.
+
+What it does not emulate is listed in docs/emulator.md.
 """
 
 from __future__ import annotations
