@@ -1,4 +1,4 @@
-"""What OKX's authentication refusals (codes 50100-50120) mean and what to do. Pure: no I/O.
+"""What OKX's authentication refusals (REST 50100-50120, WebSocket login 600xx) mean. Pure.
 
 The proxy puts :func:`hint_for` in the log line of every request OKX refused with one of
 these codes, so the log says what to check and points to ``signproxy check``, which diagnoses
@@ -36,14 +36,29 @@ EXPLANATIONS: dict[str, str] = {
 }
 
 
+# OKX's WebSocket login refusals (the proxy logs in with the account's key).
+WS_EXPLANATIONS: dict[str, str] = {
+    "60004": "the login timestamp is invalid",
+    "60005": "OKX does not know this API key (or it belongs to another region's host)",
+    "60006": "the login timestamp is more than 30 s off OKX's clock: synchronise this clock",
+    "60007": "the login signature does not verify: the secret does not belong to the key",
+    "60009": "OKX refused the login",
+    "60024": "the passphrase is wrong",
+}
+
+
 def is_auth_code(code: str | None) -> bool:
-    """Whether ``code`` is one of OKX's authentication refusals (50100-50120)."""
-    return code is not None and code.isdigit() and int(code) in AUTH_CODES
+    """Whether ``code`` is one of OKX's authentication refusals (50100-50120, WS logins)."""
+    if code is None:
+        return False
+    return code in WS_EXPLANATIONS or (code.isdigit() and int(code) in AUTH_CODES)
 
 
 def hint_for(code: str | None) -> str | None:
     """What to do about an authentication refusal (for the request log line); None otherwise."""
     if code is None or not is_auth_code(code):
         return None
-    meaning = EXPLANATIONS.get(code, "OKX refused the request's authentication")
+    meaning = EXPLANATIONS.get(code) or WS_EXPLANATIONS.get(
+        code, "OKX refused the request's authentication"
+    )
     return f"{meaning}; {CHECK_COMMAND}"
