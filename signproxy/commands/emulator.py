@@ -24,6 +24,7 @@ from signproxy.settings.account_env import (
     DEFAULT_CREDENTIALS,
 )
 from signproxy.settings.config import Settings
+from signproxy.settings.unknown import check_variables
 from signproxy.settings.variables import FILE_SUFFIX
 
 if TYPE_CHECKING:
@@ -33,12 +34,19 @@ DEFAULT_EMULATOR_PORT = 8788
 
 
 def run_emulator(env: Mapping[str, str], host: str, port: int) -> int:
-    """Serve the emulator on ``host:port`` until SIGTERM/SIGINT; the exit status."""
+    """Serve the emulator on ``host:port`` until SIGTERM/SIGINT; the exit status.
+
+    Raises:
+        ConfigError: invalid credentials, an unknown variable, or an address it cannot use.
+    """
     log = structlog.get_logger("signproxy")
     if _has_credentials(env):
         keys = _configured_keys(env, log)
         throwaway = None
     else:
+        # No credentials may be a misspelt one (OKX_API_KEYY): say so rather than make keys.
+        for warning in check_variables(env, ()):
+            log.warning("signproxy.config_warning", problem=warning)
         throwaway = throwaway_key()
         keys = [throwaway]
 

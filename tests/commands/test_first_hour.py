@@ -56,6 +56,13 @@ async def test_a_misspelt_account_variable_gets_its_suggestion_too(emulator_url)
     assert "OKX_ACCOUNT_PAPER_DEMMO: unknown; did you mean OKX_ACCOUNT_PAPER_DEMO?" in output
 
 
+async def test_the_emulator_refuses_a_misspelt_credential_too():
+    """`signproxy emulator` with only OKX_API_KEYY set names the typo instead of making throwaway keys."""
+    status, output = await run("emulator", "--port", "0", env=cli_env(OKX_API_KEYY="x"))
+    assert status == 2
+    assert "OKX_API_KEYY: unknown; did you mean OKX_API_KEY?" in output
+
+
 async def test_an_unknown_signproxy_variable_is_an_error(emulator_url):
     """Any other unknown SIGNPROXY_* name stops the proxy (exit 2) naming it."""
     env = cli_env(**env_for(LIVE_KEY, emulator_url), SIGNPROXY_TURBO_MODE="1")
