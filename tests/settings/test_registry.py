@@ -99,3 +99,12 @@ def test_settings_carry_the_warning_for_a_bots_own_variable() -> None:
     """An unrelated OKX_* variable is kept as a startup warning, never an error."""
     settings = Settings.from_env({**BASE, "OKX_SYMBOLS": "BTC-USDT"})
     assert any(warning.startswith("OKX_SYMBOLS:") for warning in settings.warnings)
+
+
+def test_config_example_env_names_only_known_variables() -> None:
+    """Every variable config.example.env sets or shows commented out is known, so uncommenting one never stops the proxy."""
+    text = (ROOT / "config.example.env").read_text()
+    names = set(re.findall(r"^#?\s*((?:OKX|SIGNPROXY)_[A-Z0-9_]+)=", text, flags=re.MULTILINE))
+    assert names
+    unknown = {n for n in names - KNOWN_VARIABLES if not n.startswith("OKX_ACCOUNT_")}
+    assert sorted(unknown) == []
