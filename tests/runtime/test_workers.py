@@ -171,7 +171,7 @@ async def test_sighup_while_starting_does_not_end_the_proxy(aiohttp_server, tmp_
 
 
 async def test_a_crashing_worker_says_why(emulator_url, tmp_path):
-    """A worker that cannot start (its port is taken) logs signproxy.worker_crashed with the cause; the proxy exits 1."""
+    """A worker that cannot listen (its port is taken) logs one signproxy.worker_crashed line naming the port and cause, no traceback; the proxy exits 2."""
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
@@ -184,7 +184,9 @@ async def test_a_crashing_worker_says_why(emulator_url, tmp_path):
         for line in out.read_text().splitlines()
         if line.startswith("{") and '"signproxy.worker_crashed"' in line
     ]
-    assert status == 1
+    assert status == 2
     assert crashes
-    assert "address already in use" in crashes[0]["exception"].lower()
+    assert f"cannot listen on 127.0.0.1:{port}: address already in use" in crashes[0]["problem"]
+    assert "exception" not in crashes[0]
+    assert "Traceback" not in out.read_text()
     assert LIVE_KEY.secret not in out.read_text()
