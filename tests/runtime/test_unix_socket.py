@@ -34,6 +34,7 @@ from signproxy.settings.unix import UnixSocket
 from tests.support.clients import assert_all_signed_by_proxy, calls, run_program
 from tests.support.keys import LIVE_KEY, env_for
 from tests.support.paths import ROOT
+from tests.support.processes import cli_env, kill_group, popen
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
@@ -206,18 +207,11 @@ async def test_workers_share_the_socket_and_it_is_removed_on_stop(emulator_url, 
     """`serve --unix` with two workers: both accept on the one socket; SIGTERM removes it."""
     path = socket_dir / "w.sock"
     out = socket_dir / "proxy.log"
-    env = {
-        **os.environ,
-        **env_for(LIVE_KEY, emulator_url),
-        "SIGNPROXY_WORKERS": "2",
-        "SIGNPROXY_LOG_FORMAT": "json",
-    }
+    env = cli_env(**env_for(LIVE_KEY, emulator_url), SIGNPROXY_WORKERS="2")
     argv = [sys.executable, "-m", "signproxy", "serve", "--port", "0", "--unix", str(path)]
     with out.open("wb") as sink:
         # Popen returns at once; the output goes to a file read while the test awaits.
-        proc = subprocess.Popen(  # noqa: ASYNC220
-            argv, env=env, stdout=sink, stderr=subprocess.STDOUT, cwd=socket_dir
-        )
+        proc = popen(argv, env=env, stdout=sink, stderr=subprocess.STDOUT)
     try:
         listening = await _listening(out, 2, proc)
         assert {event["unix_socket"] for event in listening} == {str(path)}
@@ -238,9 +232,8 @@ async def test_workers_share_the_socket_and_it_is_removed_on_stop(emulator_url, 
         assert await asyncio.to_thread(proc.wait, 15) == 0
         assert not path.exists()
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        kill_group(proc.pid)
+        proc.wait()
 
 
 async def _listening(out: Path, count: int, proc: subprocess.Popen) -> list[dict]:
