@@ -45,8 +45,9 @@ def cpu_rounds(load: Load, targets: list[Target], rounds: int, seconds: float) -
     """CPU µs per request at c=16 for every target, ``rounds`` times, round-robin."""
     for target in targets:
         load.run(target.where, 16, 1)  # warm-up: connections, caches, the first GC
-    for _ in range(rounds):
-        for target in targets:
+    for number in range(rounds):
+        # Every other round in reverse order: no target always follows the same neighbour.
+        for target in targets if number % 2 == 0 else targets[::-1]:
             assert target.pid is not None
             user0, system0 = cpu_seconds(target.pid)
             run = load.run(target.where, 16, seconds)
@@ -68,8 +69,11 @@ def latency_rounds(load: Load, targets: list[Target], rounds: int, seconds: floa
     for target in targets:
         load.run(target.where, 1, 0.5)  # warm-up
     direct = targets[0]
-    for _ in range(rounds):
-        for target in targets:
+    for number in range(rounds):
+        # Direct first; the others in reverse order every other round, so that no target
+        # always follows the same neighbour (that alone moved a median by 5-10%).
+        others = targets[1:] if number % 2 == 0 else targets[:0:-1]
+        for target in [direct, *others]:
             run = load.run(target.where, 1, seconds)
             if run["errors"]:
                 msg = f"{target.name}: {run['errors']} errors at c=1"
