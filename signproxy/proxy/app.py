@@ -85,6 +85,12 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
             upstream,
             lambda: (account.upstream for account in selector.accounts),
             idle_timeout=settings.upstream_idle_timeout,
+            # The clock's first measurement (before the warmer starts) opened this one.
+            opened_elsewhere=(
+                (settings.upstream,)
+                if OKX_CLOCK in app and settings.clock_sync_interval > 0
+                else ()
+            ),
         )
         app.cleanup_ctx.append(_keep_warm)
     pipeline = app[PIPELINE] = Pipeline(

@@ -46,9 +46,19 @@ class Warmer:
     """Keeps one pooled connection per upstream host alive; see the module docstring."""
 
     def __init__(
-        self, upstream: Upstream, hosts: Callable[[], Iterable[str]], *, idle_timeout: float
+        self,
+        upstream: Upstream,
+        hosts: Callable[[], Iterable[str]],
+        *,
+        idle_timeout: float,
+        opened_elsewhere: Iterable[str] = (),
     ) -> None:
-        """Warm the base URLs ``hosts()`` returns (read each round: a reload may change them)."""
+        """Warm the base URLs ``hosts()`` returns (read each round: a reload may change them).
+
+        ``opened_elsewhere`` are hosts another part of the proxy has just connected to (the
+        clock's first measurement): their first request waits a period, so that a start with
+        many workers does not add one more ``/public/time`` each to the clock's three.
+        """
         self._upstream = upstream
         self._hosts = hosts
         self._period = idle_timeout / 2
@@ -56,12 +66,16 @@ class Warmer:
         self._watched: dict[str, asyncio.BaseTransport | None] = {}
         self._last: dict[str, float] = {}
         self._failing: set[str] = set()
+        self._opened_elsewhere = frozenset(opened_elsewhere)
         self._task: asyncio.Task[None] | None = None
         self._log = structlog.get_logger("signproxy")
         self.touches = 0  # requests sent, for tests and curiosity
 
     async def start(self) -> None:
         """Start warming in the background (the first connections open right away)."""
+        now = asyncio.get_running_loop().time()
+        for host in self._opened_elsewhere:
+            self._last[host] = now  # not watched yet: not taken for closed before a period
         self._task = asyncio.create_task(self._run(), name="signproxy.keep_warm")
 
     async def stop(self) -> None:
@@ -76,7 +90,9 @@ class Warmer:
         since = now - self._last.get(host, -math.inf)
         if since >= self._period:
             return True
-        transport = self._watched.get(host)
+        if host not in self._watched:  # opened elsewhere, not touched yet: wait for the period
+            return False
+        transport = self._watched[host]
         closed = transport is None or transport.is_closing()
         return closed and since >= MIN_GAP_S
 

@@ -109,6 +109,19 @@ async def test_an_order_after_a_quiet_spell_uses_a_connection_already_open(upstr
     assert connection <= opened_before_the_order
 
 
+async def test_the_clocks_first_measurement_counts_as_the_first_keep_alive(upstream, make_proxy):
+    """With clock sync on, start-up sends the clock's 3 time requests and no 4th of its own."""
+    seen, url = upstream
+    await make_proxy(
+        upstream=url,
+        SIGNPROXY_UPSTREAM_KEEP_WARM="1",
+        SIGNPROXY_CLOCK_SYNC_INTERVAL="60",
+        SIGNPROXY_UPSTREAM_IDLE_TIMEOUT="600",
+    )
+    await asyncio.sleep(1.5)  # three of the warmer's rounds
+    assert [path for path, _ in seen.requests] == ["/api/v5/public/time"] * 3
+
+
 async def test_keep_warm_off_sends_nothing_of_its_own(upstream, make_proxy):
     """SIGNPROXY_UPSTREAM_KEEP_WARM=0: the upstream sees no request until a client sends one."""
     seen, url = upstream
