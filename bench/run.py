@@ -34,9 +34,9 @@ TARGET_REQUESTS = 100_000  # signproxy's RSS is read after at least this many re
 
 def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per figure")
-    parser.add_argument("--seconds", type=float, default=4, help="each c=16 CPU run")
-    parser.add_argument("--latency-seconds", type=float, default=3, help="each c=1 run")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds per figure")
+    parser.add_argument("--seconds", type=float, default=3, help="each c=16 CPU run")
+    parser.add_argument("--latency-seconds", type=float, default=2, help="each c=1 run")
     parser.add_argument("--workers", type=int, default=2, help="also run SIGNPROXY_WORKERS=N")
     parser.add_argument("--tls-requests", type=int, default=100, help="per seeds-scenario side")
     parser.add_argument("--rtt-ms", type=float, default=10, help="round trip the relay adds")
