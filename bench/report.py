@@ -58,7 +58,8 @@ def _cpu(results: dict[str, Any], lines: list[str]) -> dict[str, Any]:
     if results["features_absent"]:
         lines += [
             "",
-            "Not in this checkout (no such variable yet): "
+            "Not measured here (no such variable in this checkout, or it does not take the value"
+            " that turns the feature off: the feature is not on by default): "
             + ", ".join(f"`{name}`" for name in results["features_absent"]),
         ]
     lines.append("")
