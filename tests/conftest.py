@@ -24,10 +24,12 @@ from yarl import URL
 
 from signproxy.emulator import EMULATOR, EmulatedKey, EmulatorState, create_emulator_app
 from signproxy.proxy.app import create_app
+from signproxy.proxy.middleware import make_middleware
 from signproxy.runtime.logs import Redactor, configure
 from signproxy.runtime.serve import make_runner
 from signproxy.settings.config import Settings
-from signproxy.upstream.clock import Clock
+from signproxy.upstream.clock import Clock, SystemClock
+from signproxy.ws.relay import CHANNEL_ROUTE, WebSocketRelay
 from tests.support.keys import ALL_SECRETS, DEMO_KEY, LIVE_KEY, env_for
 from tests.support.redis_server import RedisServer
 
@@ -236,6 +238,25 @@ def redis_control(tmp_path: Path) -> Iterator[RedisServer]:
 def redis_url(redis_control: RedisServer) -> str:
     """The URL of a real redis-server started for this test."""
     return redis_control.url
+
+
+async def custom_ws_proxy(
+    aiohttp_server: Callable[..., Awaitable[TestServer]], emulator_url: str, **relay_args: Any
+) -> str:
+    """A proxy app whose relay gets extra collaborators (e.g. the read-only check), as create_app would."""
+    settings = Settings.from_env(env_for(LIVE_KEY, emulator_url))
+    relay = WebSocketRelay(settings, SystemClock(), **relay_args)
+    app = web.Application(middlewares=[make_middleware()])
+
+    async def session(_app: web.Application) -> AsyncIterator[None]:
+        await relay.start()
+        yield
+        await relay.close()
+
+    app.cleanup_ctx.append(session)
+    app.router.add_get(CHANNEL_ROUTE, relay.handle)
+    server = await aiohttp_server(app)
+    return str(server.make_url("")).rstrip("/")
 
 
 @pytest.fixture(scope="session")

@@ -20,12 +20,9 @@ from aiohttp.test_utils import TestServer
 from signproxy.emulator.ws import EMULATOR_WS, WsConnection, WsEmulatorState
 from signproxy.okx.signing import Signer
 from signproxy.proxy.app import create_app
-from signproxy.proxy.middleware import make_middleware
 from signproxy.settings.config import Settings
-from signproxy.upstream.clock import SystemClock
 from signproxy.ws.policy import refuse_writes
-from signproxy.ws.relay import CHANNEL_ROUTE, WebSocketRelay
-from tests.conftest import Harness, MakeProxy
+from tests.conftest import Harness, MakeProxy, custom_ws_proxy
 from tests.support.keys import ALL_SECRETS, DEMO_KEY, LIVE_KEY, account_env, env_for
 from tests.support.logs import log_lines
 
@@ -426,25 +423,6 @@ async def test_oversized_client_message_closes_with_1009(
     assert (await upstream_of(ws_emulator)).received == []
 
 
-async def _custom_proxy(
-    aiohttp_server: Callable[..., Awaitable[TestServer]], emulator_url: str, **relay_args: Any
-) -> str:
-    """A proxy app whose relay gets extra collaborators (e.g. the read-only check), as create_app would."""
-    settings = Settings.from_env(env_for(LIVE_KEY, emulator_url))
-    relay = WebSocketRelay(settings, SystemClock(), **relay_args)
-    app = web.Application(middlewares=[make_middleware()])
-
-    async def session(_app: web.Application) -> AsyncIterator[None]:
-        await relay.start()
-        yield
-        await relay.close()
-
-    app.cleanup_ctx.append(session)
-    app.router.add_get(CHANNEL_ROUTE, relay.handle)
-    server = await aiohttp_server(app)
-    return str(server.make_url("")).rstrip("/")
-
-
 @pytest.mark.parametrize(
     "op",
     ["order", "batch-orders", "cancel-order", "amend-order", "mass-cancel", "sprd-order", "Order"],
@@ -457,7 +435,7 @@ async def test_read_only_check_refuses_order_ops(
     op: str,
 ) -> None:
     """With the read-only check an order op gets an OKX-shaped SPX710 error and never reaches OKX."""
-    base = await _custom_proxy(aiohttp_server, emulator_url, op_check=refuse_writes)
+    base = await custom_ws_proxy(aiohttp_server, emulator_url, op_check=refuse_writes)
     ws = await session.ws_connect(ws_url(base))
     await login(ws)
     await ws.send_str(json.dumps({"id": "77", "op": op, "args": [ORDER]}))
@@ -478,7 +456,7 @@ async def test_read_only_check_sees_escaped_ops(
     session: aiohttp.ClientSession,
 ) -> None:
     r"""An op spelled with a JSON escape ("\u006frder") is refused like "order"."""
-    base = await _custom_proxy(aiohttp_server, emulator_url, op_check=refuse_writes)
+    base = await custom_ws_proxy(aiohttp_server, emulator_url, op_check=refuse_writes)
     ws = await session.ws_connect(ws_url(base))
     await ws.send_str('{"id":"1","op":"\\u006frder","args":[]}')
     assert (await event(ws))["code"] == "SPX710"
@@ -699,7 +677,7 @@ async def test_silent_client_is_dropped_by_heartbeat(
     ws_emulator: WsEmulatorState,
 ) -> None:
     """A client that stops answering protocol pings (half-open TCP) is dropped, and OKX's side with it."""
-    base = await _custom_proxy(aiohttp_server, emulator_url, heartbeat=0.2)
+    base = await custom_ws_proxy(aiohttp_server, emulator_url, heartbeat=0.2)
     host, port = base.removeprefix("http://").split(":")
     reader, writer = await asyncio.open_connection(host, int(port))
     writer.write(

@@ -9,19 +9,14 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
 from multidict import CIMultiDict
 
 from signproxy.emulator.ws import EMULATOR_WS, WsEmulatorState
 from signproxy.errors import RequestRejected
-from signproxy.proxy.middleware import make_middleware
 from signproxy.proxy.outcome import Outcomes
 from signproxy.proxy.pipeline import Next, Stage
 from signproxy.proxy.record import Answer, Exchange
-from signproxy.settings.config import Settings
-from signproxy.upstream.clock import SystemClock
-from signproxy.ws.relay import CHANNEL_ROUTE, WebSocketRelay
-from tests.support.keys import LIVE_KEY, env_for
+from tests.conftest import custom_ws_proxy
 from tests.support.logs import log_lines
 
 LOGIN = json.dumps(
@@ -91,25 +86,14 @@ def ws_lines(log_output) -> list[dict[str, Any]]:
 async def ws_proxy(aiohttp_server, emulator_url: str, log_output) -> tuple[str, RefuseBigOrders]:
     """A proxy whose WebSocket relay runs test stages over order ops, as create_app wires it."""
     del log_output  # configured before the app is built
-    settings = Settings.from_env(env_for(LIVE_KEY, emulator_url))
     refuse = RefuseBigOrders()
-    relay = WebSocketRelay(
-        settings,
-        SystemClock(),
+    base = await custom_ws_proxy(
+        aiohttp_server,
+        emulator_url,
         order_stages=[refuse, AnswerLocally(), AddTag()],
         outcomes=Outcomes(),
     )
-    app = web.Application(middlewares=[make_middleware()])
-
-    async def session(_app: web.Application) -> AsyncIterator[None]:
-        await relay.start()
-        yield
-        await relay.close()
-
-    app.cleanup_ctx.append(session)
-    app.router.add_get(CHANNEL_ROUTE, relay.handle)
-    server = await aiohttp_server(app)
-    return "ws" + str(server.make_url("/ws/v5/private")).removeprefix("http"), refuse
+    return "ws" + base.removeprefix("http") + "/ws/v5/private", refuse
 
 
 async def test_order_op_outcome_is_logged_when_okx_answers(proxy, log_output) -> None:

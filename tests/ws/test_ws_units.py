@@ -8,7 +8,7 @@ from signproxy.errors import ConfigError
 from signproxy.okx.hosts import derive_ws_base
 from signproxy.okx.signing import Signer
 from signproxy.settings.config import Settings
-from signproxy.ws.bridge import close_reason, code_for_client, code_for_upstream
+from signproxy.ws.closing import close_reason, code_for_client, code_for_upstream
 from signproxy.ws.frames import classify, login_answer, login_frame, op_error
 from signproxy.ws.policy import ORDER_OPS, allow_all, refuse_writes
 from tests.support.keys import LIVE_KEY, env_for
