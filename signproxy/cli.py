@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import resource
 import secrets
 import signal
 import sys
@@ -23,7 +24,8 @@ from signproxy.commands.check import check_accounts, describe
 from signproxy.commands.health import check, health_url, probe_token
 from signproxy.emulator import EmulatedKey, create_emulator_app
 from signproxy.errors import ConfigError
-from signproxy.proxy.app import INFLIGHT, SELECTOR, WS_RELAY, create_app
+from signproxy.proxy.app import DRAINING, HELD, INFLIGHT, SELECTOR, WS_RELAY, create_app
+from signproxy.runtime.connections import ConnectionGate, connection_cap, listen, raise_fd_limit
 from signproxy.runtime.logs import Redactor, configure
 from signproxy.runtime.loop import loop_name, run
 from signproxy.runtime.reload import Reloader, reloading
@@ -131,6 +133,7 @@ def _environment(env_file: Path | None) -> dict[str, str]:
 
 def _run_serve(env: Mapping[str, str], args: argparse.Namespace, redactor: Redactor) -> int:
     log = structlog.get_logger("signproxy")
+    raise_fd_limit()  # before any fork: the workers inherit it
     if not args.emulator:
         settings = Settings.from_env(env, host=args.host, port=args.port)
         redactor.set_secrets(settings.sensitive_values())
@@ -220,15 +223,26 @@ async def _serve(
         reloader = Reloader(read_env, settings, app[SELECTOR], redactor, env_file)
         app.cleanup_ctx.append(reloading(reloader, settings.watch_interval))
     runner = web.AppRunner(
-        app, access_log=None, shutdown_timeout=HANDLER_FINISH_S, handler_cancellation=False
+        app,
+        access_log=None,
+        shutdown_timeout=HANDLER_FINISH_S,
+        handler_cancellation=False,
+        keepalive_timeout=settings.limits.keepalive_timeout,
     )
     await runner.setup()
-    # Several workers share the port; the kernel spreads connections across them.
-    site = web.TCPSite(
-        runner, settings.host, settings.port, reuse_port=settings.workers > 1 or None
+    assert runner.server is not None  # noqa: S101 - set by setup()
+    fd_limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    gate = ConnectionGate(
+        runner.server,
+        settings.limits,
+        app[HELD],
+        cap=connection_cap(
+            settings.limits.max_client_connections, fd_limit, settings.ws_max_connections
+        ),
     )
-    await site.start()
-    host, port = runner.addresses[0][:2]
+    # Several workers share the port; the kernel spreads connections across them.
+    listener = await listen(gate, settings.host, settings.port, reuse_port=settings.workers > 1)
+    host, port = listener.sockets[0].getsockname()[:2]
     log.info(
         "signproxy.listening",
         url=f"http://{host}:{port}",
@@ -242,6 +256,8 @@ async def _serve(
         version=__version__,
         event_loop=loop_name(),
         pid=os.getpid(),
+        max_client_connections=gate.cap,
+        fd_limit=fd_limit,
     )
     for account in settings.accounts:  # allowed by SIGNPROXY_ALLOW_CUSTOM_UPSTREAM; said out loud
         if not account.official and not emulator:  # --emulator's own upstream is no surprise
@@ -255,6 +271,8 @@ async def _serve(
         settings.shutdown_grace,
         log,
         close_websockets=app[WS_RELAY].shutdown,
+        listeners=(listener,),
+        draining=app[DRAINING],
     )
 
 

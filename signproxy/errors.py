@@ -10,12 +10,14 @@
     │   ├── BodyNotAllowed         400: a body on GET
     │   ├── BodyRequired           400: POST without a body
     │   ├── BodyTooLarge           413: over SIGNPROXY_MAX_BODY_BYTES
-    │   └── InvalidJson            400: not JSON, duplicate keys, NaN, not an object/array
+    │   ├── InvalidJson            400: not JSON, duplicate keys, NaN, not an object/array
+    │   └── EncodedBody            415: a body with a Content-Encoding (gzip...)
     └── UpstreamError              OKX could not be reached or answered badly
         ├── UpstreamUnreachable    502: connect or TLS failure; nothing reached OKX
         ├── UpstreamDisconnected   502: the connection broke after the request was sent
         ├── UpstreamTimeout        504: no complete answer in time
         ├── UpstreamBadResponse    502: a malformed or oversized answer
+        ├── AnswerNotHeld          503: a GET answer past SIGNPROXY_MAX_HELD_BYTES, dropped
         └── UpstreamCutOff         503: the proxy shut down before OKX answered
 
 The guard's and the endpoint policy's refusals (``SPX2xx``) are ``RequestRejected`` subclasses
@@ -124,6 +126,13 @@ class InvalidJson(RequestRejected):
     code = "SPX107"
 
 
+class EncodedBody(RequestRejected):
+    """A compressed request body: the proxy signs exactly the bytes it sends, never a decoding."""
+
+    status = 415
+    code = "SPX108"
+
+
 class UpstreamError(SignproxyError):
     """OKX could not be reached, or its answer could not be relayed.
 
@@ -173,6 +182,13 @@ class UpstreamBadResponse(UpstreamError):
     """OKX's answer was malformed or larger than the proxy relays."""
 
     code = "SPX303"
+
+
+class AnswerNotHeld(UpstreamError):
+    """A GET's answer would take the bytes held for clients past SIGNPROXY_MAX_HELD_BYTES."""
+
+    status = 503
+    code = "SPX304"
 
 
 class UpstreamCutOff(UpstreamError):

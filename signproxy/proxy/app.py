@@ -13,8 +13,10 @@ from signproxy.proxy.guard import Guard
 from signproxy.proxy.handler import ProxyHandler
 from signproxy.proxy.middleware import make_middleware
 from signproxy.proxy.selection import PATH_PREFIX, Selector
+from signproxy.runtime.shutdown import Draining
 from signproxy.settings.config import Settings
 from signproxy.upstream.client import Upstream
+from signproxy.upstream.held import HeldBytes
 from signproxy.upstream.inflight import InFlight
 from signproxy.upstream.okx_clock import OkxClock
 from signproxy.ws.accounts import ws_account_selector
@@ -33,6 +35,10 @@ WS_RELAY = web.AppKey("signproxy.ws_relay", WebSocketRelay)
 OKX_CLOCK = web.AppKey("signproxy.okx_clock", OkxClock)
 INFLIGHT = web.AppKey("signproxy.inflight", InFlight)
 SELECTOR = web.AppKey("signproxy.selector", Selector)
+# Answer bytes held for clients, process-wide (one app per process): OKX answers being read and
+# answers waiting in the sockets of clients that do not read (the connection gate's share).
+HELD = web.AppKey("signproxy.held", HeldBytes)
+DRAINING = web.AppKey("signproxy.draining", Draining)
 
 
 def create_app(
@@ -46,6 +52,7 @@ def create_app(
     ``cancels_handlers=False`` tells that the server never cancels a handler whose client left
     (aiohttp's ``handler_cancellation=False``), so exchanges need no task of their own.
     """
+    held = HeldBytes(settings.limits.max_held_bytes)
     upstream = Upstream(
         settings.upstream,
         connect_timeout=settings.connect_timeout,
@@ -53,12 +60,16 @@ def create_app(
         max_response_bytes=settings.max_response_bytes,
         get_retries=settings.get_retries,
         idle_timeout=settings.upstream_idle_timeout,
+        held=held,
     )
     ops = Operations(settings, upstream)
     guard = Guard(settings.access, token_exempt_paths=frozenset({HEALTH_PATH}))
     app = web.Application(middlewares=[make_middleware(ops.observer, guard)])
     app[SETTINGS] = settings
     app[UPSTREAM] = upstream
+    app[HELD] = held
+    app[DRAINING] = Draining()
+    app.on_response_prepare.append(app[DRAINING].on_response_prepare)
     app.cleanup_ctx.append(_upstream_session)
     # One clock for REST and WebSocket signing, so both use the same OKX offset correction.
     if clock is None:

@@ -15,6 +15,7 @@ from signproxy.settings.access import Access, read_access
 from signproxy.settings.account_env import read_accounts, unbound_token_warnings
 from signproxy.settings.accounts import DEFAULT_ACCOUNT, Account, Accounts
 from signproxy.settings.credentials import Credentials, Secret
+from signproxy.settings.limits import Limits, read_limits
 from signproxy.settings.variables import FILE_SUFFIX, VariableReader
 
 if TYPE_CHECKING:
@@ -25,6 +26,9 @@ if TYPE_CHECKING:
 
 DEFAULT_PORT = 8787
 DEFAULT_UPSTREAM = "https://www.okx.com"
+# OKX's largest answers are instrument and ticker lists: a few MB at most (see README,
+# SIGNPROXY_MAX_RESPONSE_BYTES). Room for twice that, and a bound on what one answer costs.
+DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024
 
 
 __all__ = ["Credentials", "Secret", "Settings", "merge_sources"]
@@ -40,7 +44,7 @@ class Settings:
     port: int = DEFAULT_PORT
     body_mode: BodyMode = "canonical"
     max_body_bytes: int = 64 * 1024
-    max_response_bytes: int = 32 * 1024 * 1024
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
     connect_timeout: float = 5.0
     request_timeout: float = 15.0
     access: Access = field(default_factory=Access)
@@ -59,6 +63,7 @@ class Settings:
     # Every account; ``credentials`` and ``upstream`` are the primary (``default``) account's.
     accounts: Accounts = field(default_factory=lambda: Accounts(()))
     watch_interval: int = 5
+    limits: Limits = field(default_factory=Limits)
 
     def __post_init__(self) -> None:
         """Settings made with credentials only (no accounts) get them as the default account."""
@@ -100,7 +105,7 @@ class Settings:
                 "SIGNPROXY_MAX_BODY_BYTES", 64 * 1024, 2, 16 * 1024 * 1024
             ),
             max_response_bytes=reader.integer(
-                "SIGNPROXY_MAX_RESPONSE_BYTES", 32 * 1024 * 1024, 1024, 1024 * 1024 * 1024
+                "SIGNPROXY_MAX_RESPONSE_BYTES", DEFAULT_MAX_RESPONSE_BYTES, 1024, 1024 * 1024 * 1024
             ),
             connect_timeout=reader.seconds("SIGNPROXY_CONNECT_TIMEOUT", 5.0),
             request_timeout=reader.seconds("SIGNPROXY_TIMEOUT", 15.0),
@@ -126,6 +131,7 @@ class Settings:
             warnings=tuple(reader.warnings),
             accounts=accounts,
             watch_interval=reader.integer("SIGNPROXY_WATCH_INTERVAL", 5, 0, 3600),
+            limits=read_limits(reader),
         )
 
     def sensitive_values(self) -> tuple[str, ...]:
