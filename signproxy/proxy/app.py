@@ -13,6 +13,7 @@ from signproxy.proxy.guard import Guard
 from signproxy.proxy.handler import ProxyHandler
 from signproxy.proxy.middleware import make_middleware
 from signproxy.proxy.selection import PATH_PREFIX, Selector
+from signproxy.runtime.memory import trim_soon
 from signproxy.runtime.shutdown import Draining
 from signproxy.settings.config import Settings
 from signproxy.upstream.client import Upstream
@@ -52,7 +53,7 @@ def create_app(
     ``cancels_handlers=False`` tells that the server never cancels a handler whose client left
     (aiohttp's ``handler_cancellation=False``), so exchanges need no task of their own.
     """
-    held = HeldBytes(settings.limits.max_held_bytes)
+    held = HeldBytes(settings.limits.max_held_bytes, on_empty=trim_soon)
     upstream = Upstream(
         settings.upstream,
         connect_timeout=settings.connect_timeout,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, cast
 
+from signproxy.errors import ConfigError
 from signproxy.okx.hosts import derive_ws_base
 from signproxy.settings.access import Access, read_access
 from signproxy.settings.account_env import read_accounts, unbound_token_warnings
@@ -93,6 +94,15 @@ class Settings:
         accounts = read_accounts(reader, default_upstream)
         access = read_access(reader, bind_host, accounts.names)
         reader.warnings.extend(unbound_token_warnings(access.client_tokens, accounts))
+        limits = read_limits(reader)
+        max_response_bytes = reader.integer(
+            "SIGNPROXY_MAX_RESPONSE_BYTES", DEFAULT_MAX_RESPONSE_BYTES, 1024, 1024 * 1024 * 1024
+        )
+        if limits.max_held_bytes < max_response_bytes:
+            raise ConfigError(
+                "SIGNPROXY_MAX_HELD_BYTES",
+                "must be at least SIGNPROXY_MAX_RESPONSE_BYTES (one answer must fit)",
+            )
         return cls(
             credentials=accounts.primary.credentials,
             upstream=default_upstream,
@@ -104,9 +114,7 @@ class Settings:
             max_body_bytes=reader.integer(
                 "SIGNPROXY_MAX_BODY_BYTES", 64 * 1024, 2, 16 * 1024 * 1024
             ),
-            max_response_bytes=reader.integer(
-                "SIGNPROXY_MAX_RESPONSE_BYTES", DEFAULT_MAX_RESPONSE_BYTES, 1024, 1024 * 1024 * 1024
-            ),
+            max_response_bytes=max_response_bytes,
             connect_timeout=reader.seconds("SIGNPROXY_CONNECT_TIMEOUT", 5.0),
             request_timeout=reader.seconds("SIGNPROXY_TIMEOUT", 15.0),
             access=access,
@@ -131,7 +139,7 @@ class Settings:
             warnings=tuple(reader.warnings),
             accounts=accounts,
             watch_interval=reader.integer("SIGNPROXY_WATCH_INTERVAL", 5, 0, 3600),
-            limits=read_limits(reader),
+            limits=limits,
         )
 
     def sensitive_values(self) -> tuple[str, ...]:
