@@ -21,7 +21,7 @@ from slow_readers import rss_mb, start_proxy
 
 async def random_upstream() -> tuple[web.AppRunner, str]:
     """An upstream answering random codes and statuses."""
-    rng = random.Random(20_000)
+    rng = random.Random(20_000)  # noqa: S311 - test data, not secrets
 
     async def answer(_request: web.Request) -> web.Response:
         code = str(rng.randrange(0, 100_000_000))
@@ -66,14 +66,18 @@ async def main() -> None:
         await upstream.cleanup()
     series = [line for line in text.splitlines() if line.startswith("signproxy_")]
     requests_series = [line for line in series if line.startswith("signproxy_requests_total{")]
-    print(json.dumps({  # noqa: T201
-        "answers": args.requests,
-        "series_total": len(series),
-        "signproxy_requests_total_series": len(requests_series),
-        "metrics_bytes": len(text.encode()),
-        "rss_mb_before": round(before, 1),
-        "rss_mb_after": round(after, 1),
-    }))
+    print(
+        json.dumps(
+            {
+                "answers": args.requests,
+                "series_total": len(series),
+                "signproxy_requests_total_series": len(requests_series),
+                "metrics_bytes": len(text.encode()),
+                "rss_mb_before": round(before, 1),
+                "rss_mb_after": round(after, 1),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

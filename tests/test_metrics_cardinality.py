@@ -11,7 +11,7 @@ from conftest import start_raw_server
 
 async def test_random_codes_and_paths_make_few_series(make_proxy, aiohttp_server) -> None:
     """2,000 answers with random codes and statuses to random paths add only a few series."""
-    rng = random.Random(13)
+    rng = random.Random(13)  # noqa: S311 - test data, not secrets
 
     async def random_answer(_request: web.Request) -> web.Response:
         code = str(rng.randrange(0, 100_000_000))
