@@ -24,6 +24,7 @@ from signproxy.errors import (
 )
 from signproxy.proxy.handler import LOG_FIELDS
 from signproxy.refusals import Refused
+from signproxy.runtime.logbudget import CLIENT_FAULTS
 
 if TYPE_CHECKING:
     from aiohttp.typedefs import Middleware
@@ -142,7 +143,10 @@ def _finish(
     level: str,
     fields: dict[str, Any],
 ) -> None:
-    getattr(log, level)("signproxy.request", **fields)
+    # A refusal is the client's doing: its lines are thinned past a per-second budget (the
+    # metrics still count each one).
+    if level != "warning" or CLIENT_FAULTS.admit("refusal"):
+        getattr(log, level)("signproxy.request", **fields)
     if observer is not None:
         observer.request_finished(fields)
 

@@ -34,6 +34,10 @@ class LogBudget:
         # kind -> [second the window started, lines admitted, lines suppressed]
         self._windows: dict[str, list[float]] = {}
 
+    def reset(self) -> None:
+        """Forget every window (a fresh log configuration starts with full budgets)."""
+        self._windows.clear()
+
     def admit(self, kind: str) -> bool:
         """True when a line of ``kind`` may be written now; False counts it as suppressed."""
         now = self._clock()

@@ -19,6 +19,9 @@ from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 import orjson
 import structlog
+from aiohttp.http import HttpProcessingError
+
+from signproxy.runtime.logbudget import CLIENT_FAULTS
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -119,6 +122,30 @@ def add_timestamp(_logger: WrappedLogger, _method: str, event: EventDict) -> Eve
     return event
 
 
+class ClientErrorFilter(logging.Filter):
+    """Turns aiohttp's "Error handling request" for a malformed request into one compact line.
+
+    aiohttp logs each request it cannot parse at error level with a traceback (about 640 bytes,
+    15 times what the client sent); that is the client's fault, not the proxy's. The record is
+    replaced by ``signproxy.bad_request`` (the parser's complaint, cut short) within the
+    client-fault log budget.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """False (drop) for a malformed-request record, after writing the compact line."""
+        exc = record.exc_info[1] if record.exc_info else None
+        if not isinstance(exc, HttpProcessingError):
+            return True
+        if CLIENT_FAULTS.admit("bad_request"):
+            structlog.get_logger("signproxy").warning(
+                "signproxy.bad_request",
+                status=exc.code,
+                error=type(exc).__name__,
+                problem=str(exc.message)[:120],
+            )
+        return False
+
+
 def configure(
     *,
     level: str = "info",
@@ -133,6 +160,7 @@ def configure(
     """
     stream = stream or sys.stdout
     redactor = redactor or Redactor()
+    CLIENT_FAULTS.reset()
     console = fmt == "console" or (fmt == "auto" and stream.isatty())
     renderer: Processor = (
         structlog.dev.ConsoleRenderer(colors=stream.isatty())
@@ -154,6 +182,7 @@ def configure(
         cache_logger_on_first_use=cache,
     )
     handler = logging.StreamHandler(stream)
+    handler.addFilter(ClientErrorFilter())
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=[structlog.stdlib.add_logger_name, *shared],
