@@ -127,7 +127,14 @@ def _environment(env_file: Path | None) -> dict[str, str]:
     if env_file is not None and not env_file.is_file():
         raise ConfigError("--env-file", "the file does not exist")
     path = env_file or Path(".env")
-    file_values = dotenv_values(path) if path.is_file() else {}
+    try:
+        file_values = dotenv_values(path) if path.is_file() else {}
+    except (OSError, UnicodeError) as exc:
+        # The type only: the message may quote the file's bytes.
+        raise ConfigError(
+            "--env-file" if env_file is not None else ".env",
+            f"cannot be read ({type(exc).__name__}; it must be a readable UTF-8 file)",
+        ) from None
     return merge_sources(file_values, os.environ)
 
 

@@ -86,11 +86,17 @@ async def start_serve(
     *,
     nofile: tuple[int, int] | None = None,
     argv: tuple[str, ...] = (),
+    without: tuple[str, ...] = (),
     **extra: str,
 ) -> Serve:
-    """Start ``signproxy serve`` for ``upstream`` with LIVE_KEY; ``nofile``: (soft, hard) fds."""
+    """Start ``signproxy serve`` for ``upstream`` with LIVE_KEY; ``nofile``: (soft, hard) fds.
+
+    ``without``: variables left out of its environment (e.g. keys that come from a file).
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OKX_", "SIGNPROXY_"))}
     env.update(env_for(LIVE_KEY, upstream, SIGNPROXY_LOG_FORMAT="json", **extra))
+    for name in without:
+        env.pop(name, None)
 
     def limit() -> None:  # runs in the child before exec
         if nofile is not None:

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from signproxy.runtime.logs import LogFormat
 
 DEFAULT_PORT = 8787
+_OWN_PREFIXES = ("OKX_", "SIGNPROXY_")
 DEFAULT_UPSTREAM = "https://www.okx.com"
 # OKX's largest answers are instrument and ticker lists: a few MB at most (see README,
 # SIGNPROXY_MAX_RESPONSE_BYTES). Room for twice that, and a bound on what one answer costs.
@@ -168,7 +169,18 @@ def merge_sources(env_file: Mapping[str, str | None], environ: Mapping[str, str]
 
     It wins per setting: ``OKX_API_SECRET_FILE`` in the environment overrides ``OKX_API_SECRET``
     in the file, so the two never meet as an ambiguous pair.
+
+    Raises:
+        ConfigError: a setting and its ``_FILE`` form are both set in the environment itself
+            (which one would win would depend on the order of ``environ``: with a rotated
+            token, the old one could stay valid).
     """
+    for name, value in environ.items():
+        base = name.removesuffix(FILE_SUFFIX)
+        if base != name and value and environ.get(base) and base.startswith(_OWN_PREFIXES):
+            raise ConfigError(
+                base, f"{base} and {name} are both set in the environment; set only one"
+            )
     merged = {name: value for name, value in env_file.items() if value is not None}
     for name, value in environ.items():
         base = name.removesuffix(FILE_SUFFIX)
