@@ -10,6 +10,7 @@ headers that are not relayed (``upstream.py``).
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from signproxy.proxy.selection import CLIENT_TOKEN
@@ -63,6 +64,8 @@ _STEERING = frozenset(name.lower() for name in STEERING_HEADERS)
 # Host decisions are remembered: parsing addresses costs more than the rest of the guard, and
 # clients send the same one or two Host values. Bounded, as the values come from clients.
 _HOST_CACHE_SIZE = 256
+# The relayed WebSocket paths (with or without an /a/<account> prefix), decoded as routed.
+_WS_PATH = re.compile(r"/ws/v5/(?:private|business|public)\Z")
 
 
 class Guard:
@@ -78,6 +81,7 @@ class Guard:
         self._token_exempt = token_exempt_paths
         self._hosts = access.allowed_hosts
         self._origins = access.allowed_origins
+        self._ws_origins = access.ws_allowed_origins
         self._host_decisions: dict[str, bool] = {}
 
     def check(self, request: web.Request) -> ClientToken | None:
@@ -89,7 +93,7 @@ class Guard:
                 rule="cors-preflight",
             )
         self._check_host(headers.getall("Host", ()))
-        self._check_browser(headers)
+        self._check_browser(headers, websocket=_WS_PATH.search(request.path) is not None)
         steering = _STEERING.intersection(name.lower() for name in headers)
         if steering:
             name = next(n for n in STEERING_HEADERS if n.lower() in steering)
@@ -126,10 +130,20 @@ class Guard:
                 rule="host",
             )
 
-    def _check_browser(self, headers: CIMultiDictProxy[str]) -> None:
+    def _check_browser(self, headers: CIMultiDictProxy[str], *, websocket: bool) -> None:
         origins = headers.getall("Origin", ())
         if origins:
             origin = normalize_origin(origins[0]) if len(origins) == 1 else None
+            if websocket:
+                # Not SIGNPROXY_ALLOWED_ORIGINS: a REST answer is unreadable to a page without
+                # CORS headers, but a WebSocket's frames are the page's to read and write.
+                if origin is None or origin not in self._ws_origins:
+                    raise OriginRefused(
+                        "WebSocket connections from web pages are refused unless"
+                        " SIGNPROXY_WS_ALLOWED_ORIGINS lists their Origin",
+                        rule="ws-origin",
+                    )
+                return
             if origin is None or origin not in self._origins:
                 raise OriginRefused(
                     "requests from web pages are refused unless SIGNPROXY_ALLOWED_ORIGINS lists"

@@ -24,12 +24,14 @@ from aiohttp import WSCloseCode, WSMsgType
 
 from signproxy.ws.frames import (
     AMBIGUOUS_FRAME,
+    BAD_SHAPE,
     KEEPALIVE_PING,
     ClientFrame,
     classify,
     event_error,
     login_answer,
     op_error,
+    shape_problem,
 )
 
 if TYPE_CHECKING:
@@ -278,6 +280,9 @@ class Bridge:
             # closed on frames it cannot judge.
             refused = self._op_check(self._request, self._channel, None)
             return None if refused is None else event_error(refused.code, refused.msg)
+        problem = shape_problem(request)
+        if problem is not None:
+            return event_error(BAD_SHAPE, f"refused by signproxy: {problem}")
         if not frame.has_op:
             return None
         refused = self._op_check(self._request, self._channel, request)
