@@ -49,6 +49,8 @@ class SignproxyError(Exception):
 
     status: ClassVar[int] = 500
     code: ClassVar[str] = "SPX500"
+    # The answer closes the connection: what follows on it cannot be read as a next request.
+    closes_connection: ClassVar[bool] = False
 
     def __init__(self, message: str) -> None:
         """Keep the client-facing message."""
@@ -131,6 +133,7 @@ class EncodedBody(RequestRejected):
 
     status = 415
     code = "SPX108"
+    closes_connection = True  # the unread, encoded body is still on the connection
 
 
 class UpstreamError(SignproxyError):
@@ -201,9 +204,12 @@ class UpstreamCutOff(UpstreamError):
 def error_response(error: SignproxyError, request_id: str) -> web.Response:
     """Render an error in OKX's envelope, marked as the proxy's own."""
     body = json.dumps({"code": error.code, "msg": error.message, "data": []})
-    return web.Response(
+    response = web.Response(
         status=error.status,
         text=body,
         content_type="application/json",
         headers={PROXY_ERROR_HEADER: error.code, "X-Request-Id": request_id},
     )
+    if error.closes_connection:
+        response.force_close()
+    return response

@@ -1,7 +1,8 @@
 """Request-level checks that run before anything is read, signed or forwarded.
 
 In this order: CORS preflights, the ``Host`` header (DNS rebinding), browser requests (``Origin``
-and fetch-metadata headers), headers that try to steer the upstream, and the client token. The
+and fetch-metadata headers), headers that try to steer the upstream, compressed request bodies
+(``Content-Encoding``), and the client token. The
 canonical-log middleware runs :meth:`Guard.admit` before any handler (one middleware instead of
 two saves a few µs per request), so every refusal still gets the one log line, with the refusing
 rule in its ``rule`` field. ``Access-Control-*`` headers from OKX are dropped with the other
@@ -13,6 +14,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from signproxy.errors import EncodedBody
 from signproxy.proxy.selection import CLIENT_TOKEN
 from signproxy.refusals import (
     BrowserRefused,
@@ -101,6 +103,13 @@ class Guard:
                 f"header {name} is refused: the upstream and the request target are fixed"
                 " by the proxy's configuration",
                 rule="steering-header",
+            )
+        encodings = {value.strip().lower() for value in headers.getall("Content-Encoding", ())}
+        if encodings - {"", "identity"}:
+            # aiohttp would decompress it before the proxy signs: the signed bytes would not be
+            # the ones the client sent, and a body labelled gzip that is not would be a 500.
+            raise EncodedBody(
+                "request bodies must not be compressed (Content-Encoding); send plain JSON"
             )
         if not self._tokens or request.path in self._token_exempt:
             return None

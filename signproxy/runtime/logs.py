@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 import orjson
 import structlog
+from aiohttp import web
 from aiohttp.http import HttpProcessingError
 
 from signproxy.runtime.logbudget import CLIENT_FAULTS
@@ -123,25 +124,25 @@ def add_timestamp(_logger: WrappedLogger, _method: str, event: EventDict) -> Eve
 
 
 class ClientErrorFilter(logging.Filter):
-    """Turns aiohttp's "Error handling request" for a malformed request into one compact line.
+    """Turns aiohttp's tracebacks for a malformed request into one compact line.
 
-    aiohttp logs each request it cannot parse at error level with a traceback (about 640 bytes,
-    15 times what the client sent); that is the client's fault, not the proxy's. The record is
-    replaced by ``signproxy.bad_request`` (the parser's complaint, cut short) within the
-    client-fault log budget.
+    aiohttp logs each request it cannot parse ("Error handling request"), and a request body it
+    cannot decode ("Unhandled exception"), at error level with a traceback: about 640 bytes,
+    15 times what the client sent, for the client's fault. The record is replaced by
+    ``signproxy.bad_request`` (the complaint, cut short) within the client-fault log budget.
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
         """False (drop) for a malformed-request record, after writing the compact line."""
         exc = record.exc_info[1] if record.exc_info else None
-        if not isinstance(exc, HttpProcessingError):
+        if not isinstance(exc, HttpProcessingError | web.RequestPayloadError):
             return True
         if CLIENT_FAULTS.admit("bad_request"):
+            cause = exc.__cause__ if isinstance(exc, web.RequestPayloadError) else exc
             structlog.get_logger("signproxy").warning(
                 "signproxy.bad_request",
-                status=exc.code,
-                error=type(exc).__name__,
-                problem=str(exc.message)[:120],
+                error=type(cause or exc).__name__,
+                problem=str(getattr(cause, "message", None) or exc)[:120],
             )
         return False
 
