@@ -13,9 +13,7 @@ ORDER = json.dumps({"instId": "BTC-USDT", "tdMode": "cash", "side": "buy", "ordT
 async def test_gzip_request_body_is_refused_with_415(proxy, emulator, log_output) -> None:
     """A gzip body (valid or not) gets 415 SPX108 and nothing reaches OKX; no traceback."""
     for body in (gzip.compress(ORDER.encode()), b"not gzip at all"):
-        reply = await proxy.post(
-            "/api/v5/trade/order", body, headers={"Content-Encoding": "gzip"}
-        )
+        reply = await proxy.post("/api/v5/trade/order", body, headers={"Content-Encoding": "gzip"})
         assert reply.status == 415
         assert reply.json()["code"] == "SPX108"
         assert reply.headers["X-Signproxy-Error"] == "SPX108"

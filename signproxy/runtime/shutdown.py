@@ -53,6 +53,8 @@ class Draining:
         """Mark the answer ``Connection: close`` while draining (WebSocket upgrades aside)."""
         if self.on and response.status != 101:  # noqa: PLR2004 - Switching Protocols
             response.force_close()
+            # The hook runs after aiohttp has computed the headers: say it in them too.
+            response.headers["Connection"] = "close"
 
 
 async def graceful_stop(  # noqa: PLR0913 - the collaborators to stop, keyword-only but two
