@@ -76,8 +76,11 @@ class Serve:
         if self.process.returncode is None:
             self.process.kill()
             await self.process.wait()
+        # Bounded: a worker left behind would hold the output pipe open.
         with contextlib.suppress(Exception):
-            await self._reader
+            async with asyncio.timeout(10):
+                await self._reader
+        self._reader.cancel()
 
 
 async def start_serve(

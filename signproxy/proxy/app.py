@@ -15,11 +15,13 @@ from signproxy.proxy.middleware import make_middleware
 from signproxy.proxy.selection import PATH_PREFIX, Selector
 from signproxy.runtime.memory import trim_soon
 from signproxy.runtime.shutdown import Draining
+from signproxy.runtime.workers import current_worker
 from signproxy.settings.config import Settings
 from signproxy.upstream.client import Upstream
 from signproxy.upstream.held import HeldBytes
 from signproxy.upstream.inflight import InFlight
 from signproxy.upstream.okx_clock import OkxClock
+from signproxy.upstream.time_slots import TimeSlots
 from signproxy.ws.accounts import ws_account_selector
 from signproxy.ws.policy import policy_check
 from signproxy.ws.relay import CHANNEL_ROUTE, WebSocketRelay
@@ -63,7 +65,9 @@ def create_app(
         idle_timeout=settings.upstream_idle_timeout,
         held=held,
     )
-    ops = Operations(settings, upstream)
+    # The time endpoint's limit is per IP: the clock and the ready probe share this worker's slots.
+    slots = TimeSlots(*current_worker())
+    ops = Operations(settings, upstream, slots)
     guard = Guard(settings.access, token_exempt_paths=frozenset({HEALTH_PATH}))
     app = web.Application(middlewares=[make_middleware(ops.observer, guard)])
     app[SETTINGS] = settings
@@ -74,7 +78,9 @@ def create_app(
     app.cleanup_ctx.append(_upstream_session)
     # One clock for REST and WebSocket signing, so both use the same OKX offset correction.
     if clock is None:
-        clock = app[OKX_CLOCK] = OkxClock(upstream, interval=settings.clock_sync_interval)
+        clock = app[OKX_CLOCK] = OkxClock(
+            upstream, interval=settings.clock_sync_interval, slots=slots
+        )
         app.cleanup_ctx.append(_clock_sync)
         ops.readiness.add("clock", clock_check(app[OKX_CLOCK]))
         ops.metrics.watch_clock(lambda: (app[OKX_CLOCK].offset_ms, app[OKX_CLOCK].measured))
