@@ -1,35 +1,46 @@
 """The exception tree, and the one place that turns it into responses.
 
-    SignproxyError                 every error the proxy raises on purpose
-    ├── ConfigError                bad settings; names the variable, never the value
-    ├── RequestRejected            the client's request is refused; nothing was forwarded
-    │   ├── NotFound               404: not an /api/v5/ path
-    │   ├── MethodNotAllowed       405: OKX v5 REST takes GET and POST only
-    │   ├── MalformedTarget        400: a path or query the proxy will not sign
-    │   ├── UnsupportedMediaType   415: a body that is not application/json
-    │   ├── BodyNotAllowed         400: a body on GET
-    │   ├── BodyRequired           400: POST without a body
-    │   ├── BodyTooLarge           413: over SIGNPROXY_MAX_BODY_BYTES
-    │   ├── InvalidJson            400: not JSON, duplicate keys, NaN, not an object/array
-    │   └── EncodedBody            415: a body with a Content-Encoding (gzip...)
-    └── UpstreamError              OKX could not be reached or answered badly
-        ├── UpstreamUnreachable    502: connect or TLS failure; nothing reached OKX
-        ├── UpstreamDisconnected   502: the connection broke after the request was sent
-        ├── UpstreamTimeout        504: no complete answer in time
-        ├── UpstreamBadResponse    502: a malformed or oversized answer
-        ├── AnswerNotHeld          503: a GET answer past SIGNPROXY_MAX_HELD_BYTES, dropped
-        └── UpstreamCutOff         503: the proxy shut down before OKX answered
+Every error the proxy raises on purpose, wherever its class lives:
 
-The guard's and the endpoint policy's refusals (``SPX2xx``) are ``RequestRejected`` subclasses
-too; their tree is drawn in :mod:`signproxy.refusals`.
+    SignproxyError                      kind       every error the proxy raises on purpose
+    ├── ConfigError              SPX900 config     bad settings; names the variable, never the value
+    ├── InternalError       500  SPX500 internal   a bug in signproxy; details only in the log
+    ├── RequestRejected          SPX199 refused    the request is refused; nothing was forwarded
+    │   ├── NotFound            404 SPX100         not an /api/v5/ path
+    │   ├── MethodNotAllowed    405 SPX101         OKX v5 REST takes GET and POST only
+    │   ├── MalformedTarget     400 SPX102         a path or query the proxy will not sign
+    │   ├── UnsupportedMediaType 415 SPX103        a body that is not application/json
+    │   ├── BodyNotAllowed      400 SPX104         a body on GET
+    │   ├── BodyRequired        400 SPX105         POST without a body
+    │   ├── BodyTooLarge        413 SPX106         over SIGNPROXY_MAX_BODY_BYTES
+    │   ├── InvalidJson         400 SPX107         not JSON, duplicate keys, NaN, not object/array
+    │   ├── EncodedBody         415 SPX108         a body with a Content-Encoding (gzip...)
+    │   ├── Refused                                the guard and the endpoint policy, SPX200-208
+    │   │                                          (tree in :mod:`signproxy.refusals`)
+    │   ├── Account*                               account selection, SPX600-603
+    │   │                                          (tree in :mod:`signproxy.proxy.selection`)
+    │   └── WebSocket*                             before a WebSocket upgrade, SPX700-702
+    │                                              (tree in :mod:`signproxy.ws.errors`)
+    └── UpstreamError            SPX399 upstream   OKX could not be reached or answered badly
+        ├── UpstreamUnreachable 502 SPX300         connect or TLS failure; the request was not sent
+        ├── UpstreamDisconnected 502 SPX301        the connection broke after the request was sent
+        ├── UpstreamTimeout     504 SPX302         no complete answer in time
+        ├── UpstreamBadResponse 502 SPX303         a malformed or oversized answer
+        ├── AnswerNotHeld       503 SPX304         a GET answer past SIGNPROXY_MAX_HELD_BYTES
+        └── UpstreamCutOff      503 SPX310         the proxy shut down before OKX answered
 
-Every error the proxy answers with uses OKX's envelope with a code of the form ``SPXnnn``, which
-cannot be mistaken for one of OKX's numeric codes, and carries the ``X-Signproxy-Error`` header
-so a bot can tell the proxy's refusals from OKX's own errors.
+Refusals of single frames on an open WebSocket are OKX-shaped error events, not exceptions
+(SPX710, SPX711, SPX712, in :mod:`signproxy.ws.frames`).
+
+``kind`` (an :class:`ErrorKind`) is what metrics, readiness and the log level read; nothing
+matches on code prefixes. Every error the proxy answers with uses OKX's envelope with a code of
+the form ``SPXnnn``, which cannot be mistaken for one of OKX's numeric codes, and carries the
+``X-Signproxy-Error`` header so a bot can tell the proxy's refusals from OKX's own errors.
 """
 
 from __future__ import annotations
 
+import enum
 import json
 from typing import ClassVar
 
@@ -38,17 +49,28 @@ from aiohttp import web
 PROXY_ERROR_HEADER = "X-Signproxy-Error"
 
 
+class ErrorKind(enum.Enum):
+    """Which side an error is on: what metrics, readiness and log levels go by."""
+
+    CONFIG = "config"  # the operator's settings
+    REFUSED = "refused"  # the client's request, refused by a check or a rule
+    UPSTREAM = "upstream"  # OKX, or the way to it
+    INTERNAL = "internal"  # a bug in signproxy
+
+
 class SignproxyError(Exception):
     """Base of every error the proxy raises on purpose.
 
     Attributes:
         status: the HTTP status the client gets.
-        code: the proxy's own error code (``SPXnnn``), documented in the README.
+        code: the proxy's own error code (``SPXnnn``), documented in docs/requests-and-errors.md.
+        kind: which side the error is on.
         message: a sentence for the client; never holds a secret.
     """
 
     status: ClassVar[int] = 500
     code: ClassVar[str] = "SPX500"
+    kind: ClassVar[ErrorKind] = ErrorKind.INTERNAL
     # The answer closes the connection: what follows on it cannot be read as a next request.
     closes_connection: ClassVar[bool] = False
 
@@ -62,6 +84,7 @@ class ConfigError(SignproxyError):
     """A setting is missing or invalid. Names the variable, never its value."""
 
     code = "SPX900"
+    kind = ErrorKind.CONFIG
 
     def __init__(self, variable: str, problem: str) -> None:
         """Build the message from the variable's name and what is wrong with it."""
@@ -69,11 +92,16 @@ class ConfigError(SignproxyError):
         self.variable = variable
 
 
+class InternalError(SignproxyError):
+    """An unexpected failure inside the proxy (a bug); the details are in the log."""
+
+
 class RequestRejected(SignproxyError):
     """The proxy refused the client's request; nothing was sent to OKX."""
 
     status = 400
     code = "SPX199"
+    kind = ErrorKind.REFUSED
 
 
 class NotFound(RequestRejected):
@@ -147,6 +175,7 @@ class UpstreamError(SignproxyError):
 
     status = 502
     code = "SPX399"
+    kind = ErrorKind.UPSTREAM
 
     def __init__(
         self, message: str, *, outcome_unknown: bool = False, retryable: bool = False

@@ -10,7 +10,7 @@ import io
 import json
 import shutil
 import subprocess
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,53 +24,15 @@ from yarl import URL
 
 from signproxy.emulator import EMULATOR, EmulatedKey, EmulatorState, create_emulator_app
 from signproxy.proxy.app import create_app
+from signproxy.proxy.middleware import make_middleware
 from signproxy.runtime.logs import Redactor, configure
+from signproxy.runtime.serve import make_runner
 from signproxy.settings.config import Settings
-from signproxy.upstream.clock import Clock
-
-# Obviously fake credentials; never used anywhere but against the local emulator.
-LIVE_KEY = EmulatedKey(
-    api_key="fake-live-key-0001",
-    secret="FAKE0SECRET0LIVE0NOT0REAL0000001",
-    passphrase="fake-pass-live-01",
-)
-DEMO_KEY = EmulatedKey(
-    api_key="fake-demo-key-0002",
-    secret="FAKE0SECRET0DEMO0NOT0REAL0000002",
-    passphrase="fake-pass-demo-02",
-    demo=True,
-)
-ALL_SECRETS = tuple(
-    value for key in (LIVE_KEY, DEMO_KEY) for value in (key.api_key, key.secret, key.passphrase)
-)
-
-
-def env_for(key: EmulatedKey, upstream: str, **extra: str) -> dict[str, str]:
-    """The variables that point a proxy at ``upstream`` with ``key``."""
-    return {
-        "OKX_API_KEY": key.api_key,
-        "OKX_API_SECRET": key.secret,
-        "OKX_API_PASSPHRASE": key.passphrase,
-        "OKX_DEMO": "1" if key.demo else "0",
-        "SIGNPROXY_UPSTREAM": upstream,
-        # No background clock sync unless a test asks for it: its GET /public/time requests
-        # would interleave with the ones a test counts in emulator.received.
-        "SIGNPROXY_CLOCK_SYNC_INTERVAL": "0",
-        # The emulator is not one of OKX's hosts: signing for it needs the explicit override.
-        "SIGNPROXY_ALLOW_CUSTOM_UPSTREAM": "1",
-        **extra,
-    }
-
-
-def account_env(name: str, key: EmulatedKey) -> dict[str, str]:
-    """The variables of the named account ``name`` holding ``key`` (OKX_ACCOUNT_<NAME>_*)."""
-    prefix = f"OKX_ACCOUNT_{name.upper().replace('-', '_')}_"
-    return {
-        prefix + "API_KEY": key.api_key,
-        prefix + "API_SECRET": key.secret,
-        prefix + "API_PASSPHRASE": key.passphrase,
-        prefix + "DEMO": "1" if key.demo else "0",
-    }
+from signproxy.upstream.clock import Clock, SystemClock
+from signproxy.ws.relay import CHANNEL_ROUTE, WebSocketRelay
+from tests.support.keys import ALL_SECRETS, DEMO_KEY, LIVE_KEY, env_for
+from tests.support.processes import kill_all
+from tests.support.redis_server import RedisServer
 
 
 @dataclass(frozen=True)
@@ -90,7 +52,10 @@ class Harness:
     """A proxy in front of an emulator, and a client that sends exact request targets."""
 
     def __init__(
-        self, emulator: EmulatorState, proxy: TestServer, session: aiohttp.ClientSession
+        self,
+        emulator: EmulatorState,
+        proxy: TestServer | ProxyServer,
+        session: aiohttp.ClientSession,
     ) -> None:
         self.emulator = emulator
         self.proxy = proxy
@@ -123,6 +88,13 @@ class Harness:
     async def post(self, target: str, body: bytes | str, **kwargs: Any) -> Reply:
         """POST ``body`` to ``target``."""
         return await self.request("POST", target, body=body, **kwargs)
+
+
+@pytest.fixture(autouse=True)
+def no_leftover_processes() -> Iterator[None]:
+    """Kill every process group a test started and did not reap, whatever the test's outcome."""
+    yield
+    kill_all()
 
 
 @pytest.fixture
@@ -158,9 +130,49 @@ def emulator_url(emulator_server: TestServer) -> str:
 MakeProxy = Callable[..., Awaitable[Harness]]
 
 
+class ProxyServer:
+    """The proxy app served exactly as ``signproxy serve`` serves it, on 127.0.0.1."""
+
+    def __init__(self, app: web.Application) -> None:
+        self.app = app
+        self.runner = make_runner(app)
+        self.port = 0
+
+    async def start(self) -> None:
+        """Listen on a free port of 127.0.0.1."""
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = self.runner.addresses[0][1]
+
+    def make_url(self, path: str) -> URL:
+        """The URL of ``path`` on this server."""
+        return URL(f"http://127.0.0.1:{self.port}{path}")
+
+    async def close(self) -> None:
+        """Stop serving."""
+        await self.runner.cleanup()
+
+
+@pytest.fixture
+async def serve_proxy() -> AsyncIterator[Callable[[web.Application], Awaitable[ProxyServer]]]:
+    """Serve proxy apps the production way (handlers never cancelled); closed after the test."""
+    servers: list[ProxyServer] = []
+
+    async def start(app: web.Application) -> ProxyServer:
+        server = ProxyServer(app)
+        servers.append(server)
+        await server.start()
+        return server
+
+    yield start
+    for server in reversed(servers):
+        await server.close()
+
+
 @pytest.fixture
 async def make_proxy(
-    aiohttp_server: Callable[..., Awaitable[TestServer]],
+    serve_proxy: Callable[[web.Application], Awaitable[ProxyServer]],
     emulator: EmulatorState,
     emulator_url: str,
     log_output: io.StringIO,  # noqa: ARG001 - logging must be configured before the app is built
@@ -176,7 +188,7 @@ async def make_proxy(
             **env: str,
         ) -> Harness:
             settings = Settings.from_env(env_for(key, upstream or emulator_url, **env))
-            server = await aiohttp_server(create_app(settings, clock=clock))
+            server = await serve_proxy(create_app(settings, clock=clock))
             return Harness(emulator, server, session)
 
         yield make
@@ -184,7 +196,7 @@ async def make_proxy(
 
 @pytest.fixture
 async def proxy_from_env(
-    aiohttp_server: Callable[..., Awaitable[TestServer]],
+    serve_proxy: Callable[[web.Application], Awaitable[ProxyServer]],
     emulator: EmulatorState,
     log_output: io.StringIO,  # noqa: ARG001 - logging must be configured before the app is built
 ) -> AsyncIterator[Callable[[dict[str, str]], Awaitable[Harness]]]:
@@ -196,7 +208,7 @@ async def proxy_from_env(
 
         async def make(env: dict[str, str]) -> Harness:
             env = {"SIGNPROXY_CLOCK_SYNC_INTERVAL": "0", **env}
-            server = await aiohttp_server(create_app(Settings.from_env(env)))
+            server = await serve_proxy(create_app(Settings.from_env(env)))
             return Harness(emulator, server, session)
 
         yield make
@@ -219,12 +231,48 @@ async def start_raw_server(
     return str(server.make_url("")).rstrip("/")
 
 
+@pytest.fixture
+def redis_control(tmp_path: Path) -> Iterator[RedisServer]:
+    """A real redis-server on 127.0.0.1 that the test may stop and start; stopped at the end."""
+    server = RedisServer(tmp_path)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_control: RedisServer) -> str:
+    """The URL of a real redis-server started for this test."""
+    return redis_control.url
+
+
+async def custom_ws_proxy(
+    aiohttp_server: Callable[..., Awaitable[TestServer]], emulator_url: str, **relay_args: Any
+) -> str:
+    """A proxy app whose relay gets extra collaborators (e.g. the read-only check), as create_app would."""
+    settings = Settings.from_env(env_for(LIVE_KEY, emulator_url))
+    relay = WebSocketRelay(settings, SystemClock(), **relay_args)
+    app = web.Application(middlewares=[make_middleware()])
+
+    async def session(_app: web.Application) -> AsyncIterator[None]:
+        await relay.start()
+        yield
+        await relay.close()
+
+    app.cleanup_ctx.append(session)
+    app.router.add_get(CHANNEL_ROUTE, relay.handle)
+    server = await aiohttp_server(app)
+    return str(server.make_url("")).rstrip("/")
+
+
 @pytest.fixture(scope="session")
 def node_clients(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The Node.js client scripts of tests/clients with their npm packages installed, once.
+    """The Node.js client scripts of tests/clients/node with their npm packages installed, once.
 
-    ``npm ci`` installs the exact versions of tests/clients/package-lock.json into a temporary
-    directory (never into the work tree); skipped when Node.js 20+ or npm is missing.
+    ``npm ci`` installs the exact versions of tests/clients/node/package-lock.json into a
+    temporary directory (never into the work tree); skipped when Node.js 20+ or npm is missing.
     """
     node, npm = shutil.which("node"), shutil.which("npm")
     if node is None or npm is None:
@@ -237,7 +285,7 @@ def node_clients(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if int(version.lstrip("v").split(".")[0]) < 20:  # okx-api needs Web Crypto
         pytest.skip(f"Node.js {version.strip()} is too old: the client tests need Node.js 20+")
     target = tmp_path_factory.mktemp("node-clients")
-    for source in (Path(__file__).parent / "clients").iterdir():
+    for source in (Path(__file__).parent / "clients" / "node").iterdir():
         if source.is_file():
             shutil.copy(source, target / source.name)
     result = subprocess.run(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from multidict import CIMultiDictProxy
+    from collections.abc import Mapping
 
 EXPTIME_HEADER = "expTime"
 EXPTIME_PATHS = frozenset(
@@ -26,16 +26,18 @@ EXPTIME_PATHS = frozenset(
 def default_exptime(
     method: str,
     path: str,
-    client_headers: CIMultiDictProxy[str],
+    headers: Mapping[str, str],
     now_ms: int,
     exptime_ms: int | None,
 ) -> str | None:
-    """Return the ``expTime`` value to add, or None (not configured, not supported, or sent).
+    """Return the ``expTime`` value to add, or None (not configured, not supported, or set).
+
+    ``headers`` are the headers going to OKX so far (a client's own ``expTime`` among them).
 
     ``now_ms`` is the corrected (OKX) time, so the window is measured on OKX's clock.
     """
     if exptime_ms is None or method != "POST" or path not in EXPTIME_PATHS:
         return None
-    if EXPTIME_HEADER in client_headers:
+    if EXPTIME_HEADER in headers:
         return None
     return str(now_ms + exptime_ms)

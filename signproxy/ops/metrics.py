@@ -1,8 +1,8 @@
 """Prometheus metrics: one registry per application, recorded once per request.
 
-Everything is derived from the request's canonical log fields (``request[LOG_FIELDS]``), at the
-moment the middleware writes the log line, so a field any module adds there (e.g. a policy's
-``rule``) is available here too, and a request costs one dict pass and a few increments.
+Everything is derived from the request's finished record (:class:`~signproxy.proxy.record.
+Exchange`), at the moment its log line is written, so a request costs a few attribute reads and
+increments.
 
 Label values are bounded and identify nothing secret, whatever clients or the upstream send:
 
@@ -17,14 +17,17 @@ Label values are bounded and identify nothing secret, whatever clients or the up
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
 
 from signproxy import __version__
+from signproxy.errors import ErrorKind
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping
+    from collections.abc import Callable, Iterable
+
+    from signproxy.proxy.record import Exchange
 
 OTHER = "(other)"
 MAX_ROUTES = 300  # OKX's v5 REST API has fewer endpoints than this
@@ -130,6 +133,11 @@ class Metrics:
         self._ready = Gauge(
             "signproxy_ready", "1 when /-/ready answers 200 (as last evaluated).", registry=registry
         )
+        self._redis_up = Gauge(
+            "signproxy_redis_up",
+            "1 while Redis is reachable, 0 while the proxy runs on in-process state.",
+            registry=registry,
+        )
         Gauge(
             "signproxy_build_info", "The running version.", ("version",), registry=registry
         ).labels(__version__).set(1)
@@ -142,33 +150,32 @@ class Metrics:
         """Count a request in flight (the middleware calls this first)."""
         self.in_flight += 1
 
-    def request_finished(self, fields: Mapping[str, Any]) -> None:
-        """Record one finished request from its canonical log fields."""
+    def request_finished(self, exchange: Exchange) -> None:
+        """Record one finished request from its record."""
         self.in_flight -= 1
-        status: int = fields.get("status", 0)
-        error: str | None = fields.get("error")
+        status = exchange.status or 0
+        failure = exchange.error
+        error = None if failure is None else failure.code
         key = (
-            self._method(fields),
-            self._route(fields, status),
+            exchange.method if exchange.method in _METHODS else OTHER,
+            self._route(exchange.path or exchange.raw_path, exchange.okx_code, status),
             _status(status),
-            self._code(fields, error),
+            _code(exchange.okx_code, error),
         )
         counter = self._request_counters.get(key)
         if counter is None:
             counter = self._request_counters[key] = self._requests.labels(*key)
         counter.inc()
-        total_ms = fields.get("total_ms")
-        if total_ms is not None:
-            self._duration.observe(total_ms / 1000)
-        upstream_ms = fields.get("upstream_ms")
-        if upstream_ms is not None:
-            self._upstream_duration.observe(upstream_ms / 1000)
-        if error is None:
+        if exchange.total_ms is not None:
+            self._duration.observe(exchange.total_ms / 1000)
+        if exchange.upstream_ms is not None:
+            self._upstream_duration.observe(exchange.upstream_ms / 1000)
+        if failure is None or error is None:
             return
-        if error.startswith("SPX3"):
+        if failure.kind is ErrorKind.UPSTREAM:
             self._upstream_errors.labels(_UPSTREAM_KINDS.get(error, OTHER)).inc()
         elif status < 500:  # noqa: PLR2004 - a 4xx the proxy made itself: a refusal
-            self._refused.labels(_spx(error), str(fields.get("rule") or "")[:64]).inc()
+            self._refused.labels(_spx(error), (exchange.rule or "")[:64]).inc()
 
     def watch_clock(self, source: Callable[[], tuple[float, bool]]) -> None:
         """Make the clock gauges follow ``source()``: (OKX minus local in ms, measured)."""
@@ -179,23 +186,21 @@ class Metrics:
         """Make ``signproxy_websocket_connections`` follow ``count`` (evaluated at each scrape)."""
         self._websockets.set_function(count)
 
+    def watch_redis(self, available: Callable[[], bool]) -> None:
+        """Make ``signproxy_redis_up`` follow ``available`` (evaluated at each scrape)."""
+        self._redis_up.set_function(lambda: 1.0 if available() else 0.0)
+
     def watch_readiness(self, is_ready: Callable[[], bool]) -> None:
         """Make ``signproxy_ready`` follow ``is_ready`` (evaluated at each scrape)."""
         self._ready.set_function(lambda: 1.0 if is_ready() else 0.0)
 
-    @staticmethod
-    def _method(fields: Mapping[str, Any]) -> str:
-        method: str = fields.get("method", "")
-        return method if method in _METHODS else OTHER
-
-    def _route(self, fields: Mapping[str, Any], status: int) -> str:
-        path: str = fields.get("path", "")
+    def _route(self, path: str, okx_code: str | None, status: int) -> str:
         if path in self._api_routes or path in self._fixed_routes:
             return path
         # Learned only from OKX's own answer: a made-up path gets OKX's 404, never a label.
         if (
             len(self._api_routes) < MAX_ROUTES
-            and fields.get("okx_code") in _SUCCESS_CODES
+            and okx_code in _SUCCESS_CODES
             and status < 400  # noqa: PLR2004
             and _API_ROUTE.fullmatch(path)
         ):
@@ -203,14 +208,13 @@ class Metrics:
             return path
         return OTHER
 
-    @staticmethod
-    def _code(fields: Mapping[str, Any], error: str | None) -> str:
-        if error is not None:
-            return _spx(error)
-        code = fields.get("okx_code")
-        if code is None:
-            return ""
-        return str(code) if code in KNOWN_OKX_CODES else OTHER
+
+def _code(code: str | None, error: str | None) -> str:
+    if error is not None:
+        return _spx(error)
+    if code is None:
+        return ""
+    return code if code in KNOWN_OKX_CODES else OTHER
 
 
 def _spx(code: str) -> str:

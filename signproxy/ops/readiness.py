@@ -13,12 +13,16 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from aiohttp import web
 
+from signproxy.errors import ErrorKind
+
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable
+
+    from signproxy.proxy.record import Exchange as ProxyExchange
 
 CheckResult = tuple[bool, str]
 
@@ -128,13 +132,13 @@ class UpstreamHealth:
         """OKX answered ``status``: reachable, unless it is a server error (e.g. maintenance)."""
         return self.record(ok=status < 500, detail=f"OKX answered HTTP {status}")  # noqa: PLR2004
 
-    def observe(self, fields: Mapping[str, Any]) -> None:
-        """Learn from a finished request's canonical log fields (upstream errors are SPX3xx)."""
-        error = fields.get("error")
-        if error is not None and error.startswith("SPX3"):
-            self.record(ok=False, detail=f"{error}: {fields.get('reason', '')}")
-        elif "upstream_ms" in fields:
-            self.record_answer(fields.get("status", 0))
+    def observe(self, exchange: ProxyExchange) -> None:
+        """Learn from a finished request: an upstream error, or an answer from OKX."""
+        error = exchange.error
+        if error is not None and error.kind is ErrorKind.UPSTREAM:
+            self.record(ok=False, detail=f"{error.code}: {error.message}")
+        elif exchange.upstream_ms is not None:
+            self.record_answer(exchange.status or 0)
 
     def age(self) -> float | None:
         """Seconds since the last exchange, or None if there was none."""

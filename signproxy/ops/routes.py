@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import structlog
 from aiohttp import web
@@ -33,8 +33,9 @@ from signproxy.ops.readiness import (
 from signproxy.upstream.time_slots import TimeSlots
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Mapping
+    from collections.abc import AsyncIterator
 
+    from signproxy.proxy.record import Exchange
     from signproxy.settings.config import Settings
     from signproxy.upstream.client import Upstream
 
@@ -62,9 +63,9 @@ class _Observer:
     def request_started(self) -> None:
         self._metrics.request_started()
 
-    def request_finished(self, fields: Mapping[str, Any]) -> None:
-        self._metrics.request_finished(fields)
-        self._health.observe(fields)
+    def request_finished(self, exchange: Exchange) -> None:
+        self._metrics.request_finished(exchange)
+        self._health.observe(exchange)
 
 
 class Operations:

@@ -12,11 +12,15 @@ from signproxy.ops.routes import Operations
 from signproxy.proxy.guard import Guard
 from signproxy.proxy.handler import ProxyHandler
 from signproxy.proxy.middleware import make_middleware
+from signproxy.proxy.outcome import Outcomes
+from signproxy.proxy.pipeline import Pipeline
 from signproxy.proxy.selection import PATH_PREFIX, Selector
+from signproxy.proxy.stages import rest_stages, ws_order_stages
 from signproxy.runtime.memory import trim_soon
 from signproxy.runtime.shutdown import Draining
 from signproxy.runtime.workers import current_worker
 from signproxy.settings.config import Settings
+from signproxy.state.redis import RedisLink
 from signproxy.upstream.client import Upstream
 from signproxy.upstream.held import HeldBytes
 from signproxy.upstream.inflight import InFlight
@@ -38,22 +42,24 @@ WS_RELAY = web.AppKey("signproxy.ws_relay", WebSocketRelay)
 OKX_CLOCK = web.AppKey("signproxy.okx_clock", OkxClock)
 INFLIGHT = web.AppKey("signproxy.inflight", InFlight)
 SELECTOR = web.AppKey("signproxy.selector", Selector)
+PIPELINE = web.AppKey("signproxy.pipeline", Pipeline)
+OUTCOMES = web.AppKey("signproxy.outcomes", Outcomes)
+# Only with SIGNPROXY_REDIS_URL: features look it up with app.get(REDIS).
+REDIS = web.AppKey("signproxy.redis", RedisLink)
 # Answer bytes held for clients, process-wide (one app per process): OKX answers being read and
 # answers waiting in the sockets of clients that do not read (the connection gate's share).
 HELD = web.AppKey("signproxy.held", HeldBytes)
 DRAINING = web.AppKey("signproxy.draining", Draining)
 
 
-def create_app(
-    settings: Settings, *, clock: Clock | None = None, cancels_handlers: bool = True
-) -> web.Application:
+def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
     """Build the proxy application for ``settings``.
 
     The upstream session is opened on startup and closed on cleanup. ``clock`` defaults to an
     :class:`OkxClock` that measures its offset to OKX at startup and every
     ``SIGNPROXY_CLOCK_SYNC_INTERVAL`` seconds; tests pass another to sign with a fixed time.
-    ``cancels_handlers=False`` tells that the server never cancels a handler whose client left
-    (aiohttp's ``handler_cancellation=False``), so exchanges need no task of their own.
+    Serve it with :func:`signproxy.runtime.serve.make_runner`: the server must never cancel a
+    handler whose client left, so an order on its way to OKX is never cut off by the client.
     """
     held = HeldBytes(settings.limits.max_held_bytes, on_empty=trim_soon)
     upstream = Upstream(
@@ -69,7 +75,9 @@ def create_app(
     slots = TimeSlots(*current_worker())
     ops = Operations(settings, upstream, slots)
     guard = Guard(settings.access, token_exempt_paths=frozenset({HEALTH_PATH}))
-    app = web.Application(middlewares=[make_middleware(ops.observer, guard)])
+    outcomes = Outcomes(ops.observer)
+    app = web.Application(middlewares=[make_middleware(outcomes, guard)])
+    app[OUTCOMES] = outcomes
     app[SETTINGS] = settings
     app[UPSTREAM] = upstream
     app[HELD] = held
@@ -84,25 +92,38 @@ def create_app(
         app.cleanup_ctx.append(_clock_sync)
         ops.readiness.add("clock", clock_check(app[OKX_CLOCK]))
         ops.metrics.watch_clock(lambda: (app[OKX_CLOCK].offset_ms, app[OKX_CLOCK].measured))
-    app[INFLIGHT] = InFlight(shield=cancels_handlers)
+    app[INFLIGHT] = InFlight()
     app.cleanup_ctx.append(_drain)
     selector = app[SELECTOR] = Selector(settings.accounts)  # swapped by a reload (SIGHUP)
-    handler = ProxyHandler(
-        settings,
-        upstream,
-        clock,
-        inflight=app[INFLIGHT],
-        on_timestamp_expired=clock.timestamp_rejected if isinstance(clock, OkxClock) else None,
-        selector=selector,
+    pipeline = app[PIPELINE] = Pipeline(
+        rest_stages(
+            settings,
+            selector=selector,
+            upstream=upstream,
+            clock=clock,
+            inflight=app[INFLIGHT],
+            on_timestamp_expired=clock.timestamp_rejected if isinstance(clock, OkxClock) else None,
+        )
     )
+    handler = ProxyHandler(pipeline)
     op_check = policy_check(settings.access.policy)
     relay = WebSocketRelay(
-        settings, clock, op_check=op_check, select_account=ws_account_selector(settings, selector)
+        settings,
+        clock,
+        op_check=op_check,
+        select_account=ws_account_selector(settings, selector),
+        order_stages=ws_order_stages(settings),
+        outcomes=outcomes,
     )
     app[WS_RELAY] = relay
     app.cleanup_ctx.append(_ws_session)
     app.on_shutdown.append(relay.shutdown)
     ops.metrics.watch_websockets(lambda: relay.active_connections)
+    if settings.redis_url is not None:
+        link = app[REDIS] = RedisLink(settings.redis_url)
+        app.cleanup_ctx.append(_redis_link)
+        ops.readiness.add("redis", link.check)
+        ops.metrics.watch_redis(lambda: link.available)
     ops.install(app)  # the /-/ routes, before the catch-all
     app.router.add_get(CHANNEL_ROUTE, relay.handle)
     app.router.add_get(PATH_PREFIX + "{account}" + CHANNEL_ROUTE, relay.handle)
@@ -114,6 +135,12 @@ async def _upstream_session(app: web.Application) -> AsyncIterator[None]:
     await app[UPSTREAM].start()
     yield
     await app[UPSTREAM].close()
+
+
+async def _redis_link(app: web.Application) -> AsyncIterator[None]:
+    await app[REDIS].start()
+    yield
+    await app[REDIS].stop()
 
 
 async def _ws_session(app: web.Application) -> AsyncIterator[None]:

@@ -12,7 +12,7 @@ headers that are not relayed (``upstream.py``).
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from signproxy.errors import EncodedBody
 from signproxy.proxy.selection import CLIENT_TOKEN
@@ -115,12 +115,13 @@ class Guard:
             return None
         return self._authenticate(headers)
 
-    def admit(self, request: web.Request, fields: dict[str, Any]) -> None:
-        """Run :meth:`check`; a client token is kept on the request and named in ``fields``."""
+    def admit(self, request: web.Request) -> str | None:
+        """Run :meth:`check`; a client token is kept on the request and its name returned."""
         token = self.check(request)
-        if token is not None:
-            fields["client"] = token.name
-            request[CLIENT_TOKEN] = token
+        if token is None:
+            return None
+        request[CLIENT_TOKEN] = token
+        return token.name
 
     def _check_host(self, values: list[str] | tuple[()]) -> None:
         if len(values) != 1:

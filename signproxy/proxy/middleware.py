@@ -1,4 +1,4 @@
-"""The request middleware: request ids, errors turned into responses, one log line per request."""
+"""The request middleware: each request's record and id, errors turned into responses, outcomes."""
 
 from __future__ import annotations
 
@@ -8,23 +8,24 @@ import os
 import re
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 import structlog
 from aiohttp import web
 
 from signproxy.errors import (
+    InternalError,
     MethodNotAllowed,
     NotFound,
     RequestRejected,
     SignproxyError,
-    UpstreamError,
+    UpstreamCutOff,
     error_response,
 )
-from signproxy.proxy.handler import LOG_FIELDS
+from signproxy.proxy.outcome import Outcomes
+from signproxy.proxy.record import EXCHANGE, Exchange
 from signproxy.refusals import Refused
-from signproxy.runtime.logbudget import CLIENT_FAULTS
 
 if TYPE_CHECKING:
     from aiohttp.typedefs import Middleware
@@ -34,20 +35,6 @@ if TYPE_CHECKING:
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
-
-
-class RequestObserver(Protocol):
-    """Told when each request starts and, with its canonical log fields, when it is answered."""
-
-    def request_started(self) -> None:
-        """A request arrived."""
-
-    def request_finished(self, fields: Mapping[str, Any]) -> None:
-        """The request was answered; ``fields`` are those of its log line (read, don't keep)."""
-
-
-class InternalError(SignproxyError):
-    """An unexpected failure inside the proxy (a bug); the details are in the log."""
 
 
 class _IdMaker:
@@ -79,38 +66,28 @@ def request_id(supplied: str | None) -> str:
     return _new_id()
 
 
-def make_middleware(
-    observer: RequestObserver | None = None, guard: Guard | None = None
-) -> Middleware:
+def make_middleware(outcomes: Outcomes | None = None, guard: Guard | None = None) -> Middleware:
     """Build the middleware that wraps every request, proxied or refused.
 
-    ``observer`` (metrics) is told about every request, from the same fields as its log line.
-    ``guard`` admits (or refuses) each request before any handler runs.
+    It makes the request's :class:`~.record.Exchange`, lets ``guard`` admit (or refuse) it
+    before any handler runs, turns the error tree into responses, and hands the finished
+    record to ``outcomes`` (the log line, metrics, readiness).
     """
+    outcomes = outcomes if outcomes is not None else Outcomes()
     log = structlog.get_logger("signproxy")
 
     @web.middleware
     async def canonical_line(request: web.Request, handler: Handler) -> web.StreamResponse:
-        started = time.perf_counter()
         rid = request_id(request.headers.get("X-Request-Id"))
-        fields: dict[str, Any] = {
-            "request_id": rid,
-            "method": request.method,
-            "path": request.raw_path[:200],
-        }
-        request[LOG_FIELDS] = fields
-        if observer is not None:
-            observer.request_started()
-        level = "info"
+        exchange = Exchange(rid, request.method, request.raw_path, http=request)
+        request[EXCHANGE] = exchange
+        outcomes.started()
         try:
             if guard is not None:
-                guard.admit(request, fields)
+                exchange.client = guard.admit(request)
             response = await handler(request)
         except SignproxyError as exc:
-            if isinstance(exc, Refused):
-                fields["rule"] = exc.rule
-            response = _refuse(exc, rid, fields)
-            level = "error" if isinstance(exc, UpstreamError) else "warning"
+            response = _refuse(exc, exchange)
         except web.HTTPException as exc:
             # Only the router raises these: a target no route can match (e.g. CONNECT's).
             refusal: RequestRejected = (
@@ -118,40 +95,38 @@ def make_middleware(
                 if exc.status == web.HTTPMethodNotAllowed.status_code
                 else NotFound("only /api/v5/ paths are forwarded")
             )
-            response = _refuse(refusal, rid, fields)
-            level = "warning"
+            response = _refuse(refusal, exchange)
+        except asyncio.CancelledError:
+            # The server's final shutdown: the exchange was cut off (inflight logged the cut);
+            # its record is still written once.
+            exchange.error = UpstreamCutOff(
+                "signproxy shut down before OKX answered", outcome_unknown=request.method != "GET"
+            )
+            exchange.status = exchange.error.status
+            _finish(outcomes, exchange)
+            raise
         except Exception:
             log.exception("signproxy.internal_error", request_id=rid)
-            response = _refuse(InternalError("internal error in signproxy"), rid, fields)
-            level = "error"
+            response = _refuse(InternalError("internal error in signproxy"), exchange)
         else:
             response.headers["X-Request-Id"] = rid
-        fields["status"] = response.status
-        fields["total_ms"] = round((time.perf_counter() - started) * 1000, 3)
+        exchange.status = response.status
         # The line is written on the loop's next turn, after the response: uvloop sends a small
         # response only when the handler's task step ends, so logging here would delay every
         # answer by the line's cost (about 50 us at median, measured at concurrency 1).
-        asyncio.get_running_loop().call_soon(_finish, log, observer, level, fields)
+        asyncio.get_running_loop().call_soon(_finish, outcomes, exchange)
         return response
 
     return canonical_line
 
 
-def _finish(
-    log: Any,  # noqa: ANN401 - structlog's lazy logger proxy
-    observer: RequestObserver | None,
-    level: str,
-    fields: dict[str, Any],
-) -> None:
-    # A refusal is the client's doing: its lines are thinned past a per-second budget (the
-    # metrics still count each one).
-    if level != "warning" or CLIENT_FAULTS.admit("refusal"):
-        getattr(log, level)("signproxy.request", **fields)
-    if observer is not None:
-        observer.request_finished(fields)
+def _finish(outcomes: Outcomes, exchange: Exchange) -> None:
+    exchange.total_ms = round((time.perf_counter() - exchange.started) * 1000, 3)
+    outcomes.finished(exchange)
 
 
-def _refuse(error: SignproxyError, rid: str, fields: dict[str, Any]) -> web.Response:
-    fields["error"] = error.code
-    fields["reason"] = error.message
-    return error_response(error, rid)
+def _refuse(error: SignproxyError, exchange: Exchange) -> web.Response:
+    exchange.error = error
+    if isinstance(error, Refused):
+        exchange.rule = error.rule
+    return error_response(error, exchange.request_id)

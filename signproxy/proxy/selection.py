@@ -22,7 +22,7 @@ prefix or header says. Names are case-insensitive.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -31,6 +31,7 @@ from signproxy.settings.accounts import DEFAULT_ACCOUNT, account_name
 from signproxy.settings.tokens import ClientToken
 
 if TYPE_CHECKING:
+    from signproxy.proxy.record import Exchange
     from signproxy.settings.accounts import Account, Accounts
 
 ACCOUNT_HEADER = "X-Signproxy-Account"
@@ -85,12 +86,12 @@ class Selector:
         self.accounts = accounts
 
     def select(
-        self, request: web.Request, raw_path: str, fields: dict[str, Any]
+        self, request: web.Request, raw_path: str, exchange: Exchange
     ) -> tuple[Account, str]:
         """Return the request's account and ``raw_path`` without the account prefix.
 
-        The account's name goes into the log ``fields`` as soon as it is known, so refusals
-        show which account was asked for too.
+        The account's name goes into ``exchange`` as soon as it is known, so refusals show
+        which account was asked for too.
 
         Raises:
             RequestRejected: one of the ``Account*`` refusals above; nothing may be forwarded.
@@ -115,7 +116,7 @@ class Selector:
         accounts = self.accounts
         if named is None:
             named = _implied(accounts, allowed)
-        fields["account"] = named
+        exchange.account_name = named
         if allowed is not None and named not in allowed:
             raise AccountForbidden(
                 "this client token may not use that account (it is bound to others)"

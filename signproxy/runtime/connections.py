@@ -100,15 +100,6 @@ class ConnectionGate:
             self._log.warning("signproxy.connection_dropped", reason=reason, **fields)
 
 
-async def listen(gate: ConnectionGate, host: str, port: int, *, reuse_port: bool) -> asyncio.Server:
-    """Listen on ``host``:``port`` with ``gate`` as the protocol factory (started serving)."""
-    loop = asyncio.get_running_loop()
-    # A deep backlog: refused connections are accepted (then reset) at once, never left queued.
-    return await loop.create_server(
-        gate, host, port, reuse_port=reuse_port or None, backlog=1024, reuse_address=True
-    )
-
-
 class _Guarded(asyncio.Protocol):
     """One connection: aiohttp's protocol behind the gate's checks."""
 

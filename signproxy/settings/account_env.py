@@ -11,7 +11,8 @@ name upper-cased with ``-`` spelled ``_`` (``live-bot`` -> ``OKX_ACCOUNT_LIVE_BO
 
 Names have no ``_``, so two names never map to the same prefix, and no field is an
 ``_``-suffix of another, so every ``OKX_ACCOUNT_`` variable belongs to at most one account; one
-that belongs to none is a configuration error (a typo would otherwise be silently ignored).
+that belongs to none is a configuration error (:mod:`signproxy.settings.unknown` says so, with
+a suggestion when it is a near miss).
 
 The single-account variables (``OKX_API_KEY``/``_SECRET``/``_PASSPHRASE``, ``OKX_DEMO``,
 ``SIGNPROXY_UPSTREAM``) are the account named ``default``, required when ``SIGNPROXY_ACCOUNTS``
@@ -20,7 +21,7 @@ is empty and optional otherwise (present as soon as one of its credentials is se
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from signproxy.errors import ConfigError
 from signproxy.settings.accounts import (
@@ -31,37 +32,20 @@ from signproxy.settings.accounts import (
     account_name,
 )
 from signproxy.settings.credentials import Credentials, Secret
+from signproxy.settings.variables import FILE_SUFFIX
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from signproxy.settings.tokens import ClientToken
+    from signproxy.settings.variables import VariableReader
 
 ACCOUNTS_VARIABLE = "SIGNPROXY_ACCOUNTS"
 ACCOUNT_PREFIX = "OKX_ACCOUNT_"
 ALLOW_CUSTOM_UPSTREAM_VARIABLE = "SIGNPROXY_ALLOW_CUSTOM_UPSTREAM"
 DEFAULT_CREDENTIALS = ("OKX_API_KEY", "OKX_API_SECRET", "OKX_API_PASSPHRASE")
 _SECRET_FIELDS = ("API_KEY", "API_SECRET", "API_PASSPHRASE")
-_FIELDS = (*_SECRET_FIELDS, *(name + "_FILE" for name in _SECRET_FIELDS), "DEMO", "UPSTREAM")
-
-
-class AccountReader(Protocol):
-    """What :func:`read_accounts` needs from ``variables.VariableReader``."""
-
-    env: Mapping[str, str]
-    warnings: list[str]
-
-    def text(self, name: str, default: str) -> str:
-        """A plain variable, or ``default``."""
-
-    def credential(self, name: str) -> str:
-        """A required credential, or the contents of the file ``<name>_FILE`` names."""
-
-    def boolean(self, name: str, *, default: bool) -> bool:
-        """A yes/no variable."""
-
-    def upstream(self, name: str, default: str) -> str:
-        """A base URL, normalized to ``scheme://host[:port]``."""
+_FIELDS = (*_SECRET_FIELDS, *(name + FILE_SUFFIX for name in _SECRET_FIELDS), "DEMO", "UPSTREAM")
 
 
 def variable_prefix(name: str) -> str:
@@ -69,16 +53,15 @@ def variable_prefix(name: str) -> str:
     return ACCOUNT_PREFIX + name.upper().replace("-", "_") + "_"
 
 
-def read_accounts(reader: AccountReader, default_upstream: str) -> Accounts:
+def read_accounts(reader: VariableReader, default_upstream: str) -> Accounts:
     """Read every account (see the module docstring); ``default_upstream`` is SIGNPROXY_UPSTREAM.
 
     Raises:
         ConfigError: naming the variable: a missing or invalid credential, a malformed account
-            list, a variable of no listed account, or an upstream that is not OKX's without
-            the explicit override.
+            list, or an upstream that is not OKX's without the explicit override.
     """
     allow_custom = reader.boolean(ALLOW_CUSTOM_UPSTREAM_VARIABLE, default=False)
-    names = _account_names(reader.text(ACCOUNTS_VARIABLE, ""))
+    names = account_names(reader.text(ACCOUNTS_VARIABLE, ""))
     accounts: list[Account] = []
     if not names or any(_is_set(reader.env, name) for name in DEFAULT_CREDENTIALS):
         variables: tuple[str, ...] = (*DEFAULT_CREDENTIALS, "OKX_DEMO", "SIGNPROXY_UPSTREAM")
@@ -98,12 +81,11 @@ def read_accounts(reader: AccountReader, default_upstream: str) -> Accounts:
             f"is not one of OKX's REST hosts ({', '.join(sorted(OKX_REST_HOSTS))}); to sign"
             f" for another (an emulator, a test server) set {ALLOW_CUSTOM_UPSTREAM_VARIABLE}=1",
         )
-    _refuse_strays(reader.env, names)
     return Accounts(tuple(accounts))
 
 
 def _read_one(
-    reader: AccountReader, name: str, variables: tuple[str, ...], default_upstream: str
+    reader: VariableReader, name: str, variables: tuple[str, ...], default_upstream: str
 ) -> Account:
     key, secret, passphrase, demo, upstream = variables
     credentials = Credentials(
@@ -134,10 +116,20 @@ def unbound_token_warnings(tokens: tuple[ClientToken, ...], accounts: Accounts) 
 
 
 def _is_set(env: Mapping[str, str], name: str) -> bool:
-    return bool(env.get(name) or env.get(name + "_FILE"))
+    return bool(env.get(name) or env.get(name + FILE_SUFFIX))
 
 
-def _account_names(text: str) -> tuple[str, ...]:
+def account_variables(names: tuple[str, ...]) -> tuple[str, ...]:
+    """Every variable the accounts called ``names`` may set (``OKX_ACCOUNT_<NAME>_<FIELD>``)."""
+    return tuple(variable_prefix(name) + suffix for name in names for suffix in _FIELDS)
+
+
+def account_names(text: str) -> tuple[str, ...]:
+    """Parse ``SIGNPROXY_ACCOUNTS``: the names, in order.
+
+    Raises:
+        ConfigError: a malformed, reserved or repeated name.
+    """
     names: list[str] = []
     for entry in (part.strip() for part in text.split(",")):
         if not entry:
@@ -158,15 +150,3 @@ def _account_names(text: str) -> tuple[str, ...]:
             raise ConfigError(ACCOUNTS_VARIABLE, f"the account {name} is listed twice")
         names.append(name)
     return tuple(names)
-
-
-def _refuse_strays(env: Mapping[str, str], names: tuple[str, ...]) -> None:
-    known = {variable_prefix(name) + suffix for name in names for suffix in _FIELDS}
-    for variable in sorted(env):
-        if variable.startswith(ACCOUNT_PREFIX) and env[variable] and variable not in known:
-            raise ConfigError(
-                variable,
-                f"belongs to no account listed in {ACCOUNTS_VARIABLE} (an account's variables"
-                " are OKX_ACCOUNT_<NAME>_API_KEY, _API_SECRET, _API_PASSPHRASE, _DEMO and"
-                " _UPSTREAM, with - in the name spelled _)",
-            )

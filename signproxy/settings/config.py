@@ -13,10 +13,17 @@ from typing import TYPE_CHECKING, cast
 from signproxy.errors import ConfigError
 from signproxy.okx.hosts import derive_ws_base
 from signproxy.settings.access import Access, read_access
-from signproxy.settings.account_env import read_accounts, unbound_token_warnings
-from signproxy.settings.accounts import DEFAULT_ACCOUNT, Account, Accounts
+from signproxy.settings.account_env import (
+    ACCOUNTS_VARIABLE,
+    account_names,
+    account_variables,
+    read_accounts,
+    unbound_token_warnings,
+)
 from signproxy.settings.credentials import Credentials, Secret
 from signproxy.settings.limits import Limits, read_limits
+from signproxy.settings.redis import read_redis_url, redis_sensitive_values
+from signproxy.settings.unknown import check_variables
 from signproxy.settings.variables import FILE_SUFFIX, VariableReader
 
 if TYPE_CHECKING:
@@ -24,6 +31,7 @@ if TYPE_CHECKING:
 
     from signproxy.okx.canonical import BodyMode
     from signproxy.runtime.logs import LogFormat
+    from signproxy.settings.accounts import Accounts
 
 DEFAULT_PORT = 8787
 _OWN_PREFIXES = ("OKX_", "SIGNPROXY_")
@@ -40,7 +48,9 @@ __all__ = ["Credentials", "Secret", "Settings", "merge_sources"]
 class Settings:
     """Everything the proxy needs to run. Build it with :meth:`from_env`."""
 
-    credentials: Credentials
+    # Every account; the primary one (``default``, or the only one) is ``accounts.primary``.
+    accounts: Accounts
+    # The REST host of accounts that name none (SIGNPROXY_UPSTREAM).
     upstream: str = DEFAULT_UPSTREAM
     host: str = "127.0.0.1"
     port: int = DEFAULT_PORT
@@ -61,17 +71,16 @@ class Settings:
     shutdown_grace: float = 8.0
     upstream_idle_timeout: float = 15.0
     workers: int = 1
+    # Shared state for a fleet of proxies (rate budgets, de-duplication, halt); None: in-process.
+    redis_url: Secret | None = None
     warnings: tuple[str, ...] = field(default=(), compare=False)
-    # Every account; ``credentials`` and ``upstream`` are the primary (``default``) account's.
-    accounts: Accounts = field(default_factory=lambda: Accounts(()))
     watch_interval: int = 5
     limits: Limits = field(default_factory=Limits)
 
-    def __post_init__(self) -> None:
-        """Settings made with credentials only (no accounts) get them as the default account."""
-        if not self.accounts.accounts:
-            default = Account(DEFAULT_ACCOUNT, self.credentials, self.upstream, "OKX_API_*")
-            object.__setattr__(self, "accounts", Accounts((default,)))
+    @property
+    def credentials(self) -> Credentials:
+        """The primary account's credentials."""
+        return self.accounts.primary.credentials
 
     @classmethod
     def from_env(
@@ -84,9 +93,12 @@ class Settings:
         """Parse and validate settings; ``host``/``port`` (command-line flags) win over ``env``.
 
         Raises:
-            ConfigError: a variable is missing or invalid; the message names it.
+            ConfigError: a variable is missing, invalid or unknown; the message names it.
         """
         reader = VariableReader(env)
+        # First: a misspelt variable must be named as such, not reported as a missing one.
+        names = account_names(reader.text(ACCOUNTS_VARIABLE, ""))
+        reader.warnings.extend(check_variables(env, account_variables(names)))
         bind_host = host or reader.text("SIGNPROXY_HOST", "127.0.0.1")
         # The CLI reads these first (to log config errors as asked); checked here too, so
         # from_env alone refuses bad log settings.
@@ -105,7 +117,7 @@ class Settings:
                 "must be at least SIGNPROXY_MAX_RESPONSE_BYTES (one answer must fit)",
             )
         return cls(
-            credentials=accounts.primary.credentials,
+            accounts=accounts,
             upstream=default_upstream,
             host=bind_host,
             port=port
@@ -137,8 +149,8 @@ class Settings:
             shutdown_grace=reader.seconds("SIGNPROXY_SHUTDOWN_GRACE", 8.0),
             upstream_idle_timeout=reader.seconds("SIGNPROXY_UPSTREAM_IDLE_TIMEOUT", 15.0),
             workers=reader.integer("SIGNPROXY_WORKERS", 1, 1, 64),
+            redis_url=read_redis_url(reader),
             warnings=tuple(reader.warnings),
-            accounts=accounts,
             watch_interval=reader.integer("SIGNPROXY_WATCH_INTERVAL", 5, 0, 3600),
             limits=limits,
         )
@@ -146,9 +158,9 @@ class Settings:
     def sensitive_values(self) -> tuple[str, ...]:
         """Every value that must never appear in output."""
         return (
-            *self.credentials.sensitive_values(),
             *self.accounts.sensitive_values(),
             *self.access.sensitive_values(),
+            *redis_sensitive_values(self.redis_url),
         )
 
 

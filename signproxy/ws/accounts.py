@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from signproxy.okx.hosts import derive_ws_base
 from signproxy.okx.signing import Signer
-from signproxy.proxy.handler import LOG_FIELDS
+from signproxy.proxy.record import EXCHANGE
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -52,7 +52,7 @@ def ws_account_selector(
     primary = settings.accounts.primary.name
 
     def select(request: web.Request) -> WsAccount:
-        account, _ = selector.select(request, request.raw_path, request[LOG_FIELDS])
+        account, _ = selector.select(request, request.raw_path, request[EXCHANGE])
         ws_base = (
             settings.ws_upstream
             if account.name == primary

@@ -1,0 +1,68 @@
+"""The stages of the request path, and the one place where the pipelines are assembled.
+
+A REST request, after the middleware has admitted it (guard) and made its record:
+
+    select-account   which account signs (path prefix, header, token binding)
+    target           GET/POST only; the canonical path and query that are judged and signed
+    policy           may this method and path be signed (funds, read-only, allow/deny rules)
+    body             read, validate and canonicalize the JSON body; the order view
+    sign             OK-ACCESS-* headers, expTime, the demo flag
+    send             forward to OKX (the exchange outlives a client that leaves)
+
+A WebSocket order op (``order``, ``batch-orders``...) runs the stages that judge orders and then
+is written to OKX's WebSocket; its outcome is recorded when OKX's answer with its ``id`` arrives.
+
+To add a feature to the request path: write a :class:`~signproxy.proxy.pipeline.Stage` in a
+module here and list it in :func:`rest_stages` (and :func:`ws_order_stages` if it judges
+orders). The order matters: a stage sees what the stages before it decided.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from signproxy.proxy.stages.body import ReadBody
+from signproxy.proxy.stages.policy import EndpointPolicy
+from signproxy.proxy.stages.select import SelectAccount
+from signproxy.proxy.stages.send import Send
+from signproxy.proxy.stages.sign import Sign
+from signproxy.proxy.stages.target import Target
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from signproxy.proxy.pipeline import Stage
+    from signproxy.proxy.selection import Selector
+    from signproxy.settings.config import Settings
+    from signproxy.upstream.client import Upstream
+    from signproxy.upstream.clock import Clock
+    from signproxy.upstream.inflight import InFlight
+
+
+def rest_stages(  # noqa: PLR0913 - the collaborators the stages share, all keyword-only
+    settings: Settings,
+    *,
+    selector: Selector,
+    upstream: Upstream,
+    clock: Clock,
+    inflight: InFlight,
+    on_timestamp_expired: Callable[[], None] | None = None,
+) -> list[Stage]:
+    """The REST pipeline's stages, in order."""
+    return [
+        SelectAccount(selector),
+        Target(),
+        EndpointPolicy(settings.access.policy),
+        ReadBody(settings.max_body_bytes, settings.body_mode),
+        Sign(clock, settings.exptime_ms),
+        Send(upstream, inflight, on_timestamp_expired=on_timestamp_expired),
+    ]
+
+
+def ws_order_stages(_settings: Settings) -> list[Stage]:
+    """The stages a WebSocket order op passes before it is written to OKX, in order.
+
+    The endpoint policy and read-only mode judge every WebSocket frame already (see
+    :mod:`signproxy.ws.policy`); the stages here are those that judge orders.
+    """
+    return []
