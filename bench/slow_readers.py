@@ -24,7 +24,6 @@ import time
 from pathlib import Path
 
 from aiohttp import web
-from subprocs import drain
 
 MIB = 1024 * 1024
 
@@ -100,7 +99,6 @@ async def collect(stream: asyncio.StreamReader, lines: list[dict]) -> None:
             lines.append(json.loads(line))
         except ValueError:
             continue
-    await drain(stream)
 
 
 def slow_client(port: int) -> socket.socket:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-TRIM_GAP_S = 0.5
+TRIM_GAP_S = 1.0
 
 
 def _malloc_trim() -> Callable[[int], int] | None:
@@ -50,8 +50,9 @@ def trim_soon() -> None:
 
 def _trim() -> None:
     _pending.clear()
-    # A request's objects (and the answer they hold) sit in young reference cycles until the
-    # collector's next run; collect first so the trim can return their pages.
-    gc.collect(1)
+    # A request's objects (and the answer they hold) sit in reference cycles until the
+    # collector's next full run (a slow reader's have aged into the oldest generation); collect
+    # first so the trim can return their pages. Rare: only after 16 MiB were held (held.py).
+    gc.collect()
     if _TRIM is not None:
         _TRIM(0)

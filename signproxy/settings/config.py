@@ -111,10 +111,11 @@ class Settings:
         max_response_bytes = reader.integer(
             "SIGNPROXY_MAX_RESPONSE_BYTES", DEFAULT_MAX_RESPONSE_BYTES, 1024, 1024 * 1024 * 1024
         )
-        if limits.max_held_bytes < max_response_bytes:
+        if limits.max_held_bytes < 2 * max_response_bytes:
+            # An answer being read is counted twice (its chunks, then their join).
             raise ConfigError(
                 "SIGNPROXY_MAX_HELD_BYTES",
-                "must be at least SIGNPROXY_MAX_RESPONSE_BYTES (one answer must fit)",
+                "must be at least twice SIGNPROXY_MAX_RESPONSE_BYTES (one answer must fit)",
             )
         return cls(
             accounts=accounts,

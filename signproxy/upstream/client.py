@@ -54,6 +54,8 @@ _NOT_RELAYED = frozenset(
     }
 )
 
+# An answer being read exists twice when its chunks are joined: counted twice while read.
+_WHILE_READ = 2
 # First back-off before a GET is sent again; doubles per try, with full jitter.
 _RETRY_BACKOFF_S = 0.05
 
@@ -262,7 +264,7 @@ class Upstream:
         taken = 0
         try:
             if length is not None and "Content-Encoding" not in response.headers:
-                taken = self._take(length, response.method)
+                taken = self._take(_WHILE_READ * length, response.method)
                 return await response.read()
             chunks: list[bytes] = []
             size = 0
@@ -270,7 +272,7 @@ class Upstream:
                 size += len(chunk)
                 if size > self._max_bytes:
                     raise too_large
-                taken += self._take(len(chunk), response.method)
+                taken += self._take(_WHILE_READ * len(chunk), response.method)
                 chunks.append(chunk)
             return b"".join(chunks)
         finally:

@@ -1,6 +1,7 @@
 """The process-wide budget of answer bytes held for clients (``SIGNPROXY_MAX_HELD_BYTES``).
 
-Two things hold answer bytes: OKX answers being read (:mod:`.client`), and answers sitting in
+Two things hold answer bytes: OKX answers being read (:mod:`.client`, counted twice: the chunks
+and their join exist together for a moment), and answers sitting in
 the socket buffers of clients that do not read them (the connection gate in
 :mod:`signproxy.runtime.connections`). Both take from one :class:`HeldBytes`. A GET whose answer
 would go past the budget is not relayed (``SPX304``: OKX answered it, nothing changed, it can
@@ -16,7 +17,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 # Once this much was held and all of it is given back, ``on_empty`` runs (memory trimming).
-_BIG = 4 * 1024 * 1024
+# Above what one default-sized answer holds while read (2 x 8 MiB): a full GC runs then.
+_BIG = 16 * 1024 * 1024
 
 
 class HeldBytes:
@@ -52,7 +54,7 @@ class HeldBytes:
     def give_back(self, size: int) -> None:
         """Return ``size`` bytes taken before."""
         self.held -= size
-        if self.held == 0 and self._since_empty >= _BIG:
+        if self.held == 0 and self._since_empty > _BIG:
             self._since_empty = 0
             if self._on_empty is not None:
                 self._on_empty()

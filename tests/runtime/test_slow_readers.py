@@ -39,7 +39,7 @@ async def proxy(big_upstream: str, tmp_path: Path) -> AsyncIterator[Serve]:
         big_upstream,
         tmp_path,
         SIGNPROXY_MAX_RESPONSE_BYTES=str(8 * MIB),
-        SIGNPROXY_MAX_HELD_BYTES=str(8 * MIB),
+        SIGNPROXY_MAX_HELD_BYTES=str(16 * MIB),
         SIGNPROXY_WRITE_TIMEOUT="2",
     )
     yield serve
