@@ -23,9 +23,9 @@ async def _wait_for(log_output, name: str) -> None:
 
 
 async def test_malformed_requests_log_no_traceback_and_are_summarized(proxy, log_output) -> None:
-    """100 malformed requests: no traceback, at most a budget of lines, the rest summed up."""
+    """200 malformed requests: no traceback, at most a budget of lines, the rest summed up."""
     port = proxy.proxy.port
-    replies = await asyncio.gather(*(send_raw(port, MALFORMED) for _ in range(100)))
+    replies = await asyncio.gather(*(send_raw(port, MALFORMED) for _ in range(200)))
     assert {reply.status for reply in replies} == {400}
     await _wait_for(log_output, "signproxy.log_suppressed")
     text = log_output.getvalue()
@@ -33,15 +33,15 @@ async def test_malformed_requests_log_no_traceback_and_are_summarized(proxy, log
     assert "Error handling request" not in text
     compact = _events(log_output, "signproxy.bad_request")
     suppressed = _events(log_output, "signproxy.log_suppressed")
-    assert LINES_PER_SECOND <= len(compact) < 100
-    assert len(compact) + sum(line["suppressed"] for line in suppressed) == 100
+    assert LINES_PER_SECOND <= len(compact) < 200
+    assert len(compact) + sum(line["suppressed"] for line in suppressed) == 200
     assert all(len(json.dumps(line)) < 400 for line in compact)
 
 
 async def test_refusal_lines_are_thinned_and_counted(make_proxy, log_output) -> None:
-    """100 tokenless requests: a budget of refusal lines, the rest counted in a summary line."""
+    """200 tokenless requests: a budget of refusal lines, the rest counted in a summary line."""
     proxy = await make_proxy(SIGNPROXY_CLIENT_TOKENS="bot:" + "t" * 32)
-    replies = await asyncio.gather(*(proxy.get("/api/v5/account/balance") for _ in range(100)))
+    replies = await asyncio.gather(*(proxy.get("/api/v5/account/balance") for _ in range(200)))
     assert {reply.status for reply in replies} == {401}
     await _wait_for(log_output, "signproxy.log_suppressed")
     refusals = [
@@ -52,5 +52,5 @@ async def test_refusal_lines_are_thinned_and_counted(make_proxy, log_output) -> 
         for line in _events(log_output, "signproxy.log_suppressed")
         if line["kind"] == "refusal"
     ]
-    assert len(refusals) + sum(suppressed) == 100
-    assert len(refusals) < 100
+    assert len(refusals) + sum(suppressed) == 200
+    assert len(refusals) < 200
