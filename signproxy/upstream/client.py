@@ -20,7 +20,6 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from signproxy.errors import (
-    AnswerNotHeld,
     UpstreamBadResponse,
     UpstreamDisconnected,
     UpstreamError,
@@ -28,6 +27,7 @@ from signproxy.errors import (
     UpstreamUnreachable,
 )
 from signproxy.upstream.pool import FreshConnector
+from signproxy.upstream.reading import read_answer
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -54,8 +54,6 @@ _NOT_RELAYED = frozenset(
     }
 )
 
-# An answer being read exists twice when its chunks are joined: counted twice while read.
-_WHILE_READ = 2
 # First back-off before a GET is sent again; doubles per try, with full jitter.
 _RETRY_BACKOFF_S = 0.05
 
@@ -192,7 +190,9 @@ class Upstream:
             async with self._session.request(
                 method, url, headers=headers, data=body or None, allow_redirects=False
             ) as response:
-                payload = await self._read_answer(response, outcome_unknown=may_have_sent)
+                payload = await read_answer(
+                    response, self._max_bytes, self._held, outcome_unknown=may_have_sent
+                )
                 return UpstreamResponse(
                     status=response.status,
                     headers=relayable_headers(response.headers),
@@ -236,61 +236,3 @@ class Upstream:
             raise UpstreamDisconnected(
                 f"request to OKX failed: {type(exc).__name__}", outcome_unknown=may_have_sent
             ) from None
-
-    async def _read_answer(
-        self, response: aiohttp.ClientResponse, *, outcome_unknown: bool
-    ) -> bytes:
-        try:
-            return await self._read(response, outcome_unknown=outcome_unknown)
-        except (
-            aiohttp.ClientPayloadError,
-            aiohttp.ClientOSError,
-            aiohttp.ServerDisconnectedError,
-        ) as exc:
-            # An answer had begun, so OKX processed the request: never retried.
-            raise UpstreamDisconnected(
-                f"connection to OKX broke during its answer: {type(exc).__name__}",
-                outcome_unknown=outcome_unknown,
-            ) from None
-
-    async def _read(self, response: aiohttp.ClientResponse, *, outcome_unknown: bool) -> bytes:
-        too_large = UpstreamBadResponse(
-            f"OKX's response is larger than {self._max_bytes} bytes",
-            outcome_unknown=outcome_unknown,
-        )
-        length = response.content_length
-        if length is not None and length > self._max_bytes:
-            raise too_large
-        taken = 0
-        try:
-            if length is not None and "Content-Encoding" not in response.headers:
-                taken = self._take(_WHILE_READ * length, response.method)
-                return await response.read()
-            chunks: list[bytes] = []
-            size = 0
-            async for chunk in response.content.iter_chunked(64 * 1024):
-                size += len(chunk)
-                if size > self._max_bytes:
-                    raise too_large
-                taken += self._take(_WHILE_READ * len(chunk), response.method)
-                chunks.append(chunk)
-            return b"".join(chunks)
-        finally:
-            # Once read, the answer is the client's socket's to hold (the connection gate
-            # counts it there when the client does not take it).
-            if self._held is not None and taken:
-                self._held.give_back(taken)
-
-    def _take(self, size: int, method: str) -> int:
-        held = self._held
-        if held is None:
-            return 0
-        if method != "GET":  # it may carry an order's outcome: always relayed, still counted
-            held.take(size)
-        elif not held.try_take(size):
-            raise AnswerNotHeld(
-                "signproxy holds too many answer bytes for clients that read slowly"
-                " (SIGNPROXY_MAX_HELD_BYTES); OKX answered this GET but the answer was dropped:"
-                " send it again later"
-            )
-        return size
