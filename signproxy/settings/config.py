@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, cast
 
+from signproxy.errors import ConfigError
 from signproxy.okx.hosts import derive_ws_base
 from signproxy.settings.access import Access, read_access
 from signproxy.settings.account_env import (
@@ -20,10 +21,12 @@ from signproxy.settings.account_env import (
     unbound_token_warnings,
 )
 from signproxy.settings.credentials import Credentials, Secret
+from signproxy.settings.limits import Limits, read_limits
 from signproxy.settings.redis import read_redis_url, redis_sensitive_values
 from signproxy.settings.unix import UnixSocket, read_unix_socket
 from signproxy.settings.unknown import check_variables
 from signproxy.settings.variables import FILE_SUFFIX, VariableReader
+from signproxy.upstream.time_slots import PER_SLOT, SLOT_S
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -33,10 +36,14 @@ if TYPE_CHECKING:
     from signproxy.settings.accounts import Accounts
 
 DEFAULT_PORT = 8787
+_OWN_PREFIXES = ("OKX_", "SIGNPROXY_")
 DEFAULT_UPSTREAM = "https://www.okx.com"
-# Keep-alive requests per 2 s per host (all workers) above which a warning is given; OKX allows
-# 10 per 2 s per IP on /api/v5/public/time and the clock measurements need some of them.
-KEEP_WARM_BUDGET_PER_2S = 4
+# The share of a worker's time-endpoint slots keep-alive requests may use without a warning;
+# the clock and the readiness probe need the rest.
+KEEP_WARM_SHARE = 0.5
+# OKX's largest answers are instrument and ticker lists: a few MB at most (see README,
+# SIGNPROXY_MAX_RESPONSE_BYTES). Room for twice that, and a bound on what one answer costs.
+DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024
 
 
 __all__ = ["Credentials", "Secret", "Settings", "merge_sources"]
@@ -54,7 +61,7 @@ class Settings:
     port: int = DEFAULT_PORT
     body_mode: BodyMode = "canonical"
     max_body_bytes: int = 64 * 1024
-    max_response_bytes: int = 32 * 1024 * 1024
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
     connect_timeout: float = 5.0
     request_timeout: float = 15.0
     access: Access = field(default_factory=Access)
@@ -75,6 +82,7 @@ class Settings:
     redis_url: Secret | None = None
     warnings: tuple[str, ...] = field(default=(), compare=False)
     watch_interval: int = 5
+    limits: Limits = field(default_factory=Limits)
 
     @property
     def credentials(self) -> Credentials:
@@ -112,6 +120,16 @@ class Settings:
         workers = reader.integer("SIGNPROXY_WORKERS", 1, 1, 64)
         if keep_warm:
             reader.warnings.extend(keep_warm_warnings(idle_timeout, workers, accounts))
+        limits = read_limits(reader)
+        max_response_bytes = reader.integer(
+            "SIGNPROXY_MAX_RESPONSE_BYTES", DEFAULT_MAX_RESPONSE_BYTES, 1024, 1024 * 1024 * 1024
+        )
+        if limits.max_held_bytes < 2 * max_response_bytes:
+            # An answer being read is counted twice (its chunks, then their join).
+            raise ConfigError(
+                "SIGNPROXY_MAX_HELD_BYTES",
+                "must be at least twice SIGNPROXY_MAX_RESPONSE_BYTES (one answer must fit)",
+            )
         return cls(
             accounts=accounts,
             upstream=default_upstream,
@@ -123,9 +141,7 @@ class Settings:
             max_body_bytes=reader.integer(
                 "SIGNPROXY_MAX_BODY_BYTES", 64 * 1024, 2, 16 * 1024 * 1024
             ),
-            max_response_bytes=reader.integer(
-                "SIGNPROXY_MAX_RESPONSE_BYTES", 32 * 1024 * 1024, 1024, 1024 * 1024 * 1024
-            ),
+            max_response_bytes=max_response_bytes,
             connect_timeout=reader.seconds("SIGNPROXY_CONNECT_TIMEOUT", 5.0),
             request_timeout=reader.seconds("SIGNPROXY_TIMEOUT", 15.0),
             access=access,
@@ -152,6 +168,7 @@ class Settings:
             redis_url=read_redis_url(reader),
             warnings=tuple(reader.warnings),
             watch_interval=reader.integer("SIGNPROXY_WATCH_INTERVAL", 5, 0, 3600),
+            limits=limits,
         )
 
     def sensitive_values(self) -> tuple[str, ...]:
@@ -164,20 +181,23 @@ class Settings:
 
 
 def keep_warm_warnings(idle_timeout: float, workers: int, accounts: Accounts) -> list[str]:
-    """Warn when keep-alive requests from every worker to a host approach OKX's limit.
+    """Warn when the keep-alive requests may not fit in a worker's share of OKX's time limit.
 
-    Each worker sends ``GET /api/v5/public/time`` to each host every ``idle_timeout / 2`` s; OKX
-    allows 10 per 2 s per IP, which the clock measurements share (3 per worker per sync).
+    Each worker sends ``GET /api/v5/public/time`` to each host every ``idle_timeout / 2`` s, in
+    its own slots (:mod:`signproxy.upstream.time_slots`): 2 attempts per 2-second slot, one slot
+    in ``workers``, shared with the clock and the readiness probe. Half of that is the budget.
     """
-    per_two_seconds = workers * 2 / (idle_timeout / 2)
-    if per_two_seconds <= KEEP_WARM_BUDGET_PER_2S:
-        return []
     hosts = len({account.upstream for account in accounts})
+    needed = hosts / (idle_timeout / 2)  # per second, per worker
+    available = PER_SLOT / (SLOT_S * workers)
+    if needed <= available * KEEP_WARM_SHARE:
+        return []
     message = (
-        f"SIGNPROXY_UPSTREAM_KEEP_WARM: {workers} workers keeping connections warm every"
-        f" {idle_timeout / 2:g} s send {per_two_seconds:.1f} requests per 2 s to each of"
-        f" {hosts} host(s); OKX allows 10 per 2 s per IP for /api/v5/public/time: raise"
-        " SIGNPROXY_UPSTREAM_IDLE_TIMEOUT, use fewer workers or set SIGNPROXY_UPSTREAM_KEEP_WARM=0"
+        f"SIGNPROXY_UPSTREAM_KEEP_WARM: keeping {hosts} host(s) warm every {idle_timeout / 2:g} s"
+        f" needs {needed:.2f} time requests per second per worker, more than half of what OKX's"
+        f" limit leaves each of {workers} workers ({available:.2f}); connections may go cold:"
+        " raise SIGNPROXY_UPSTREAM_IDLE_TIMEOUT, use fewer workers or set"
+        " SIGNPROXY_UPSTREAM_KEEP_WARM=0"
     )
     return [message]
 
@@ -199,7 +219,18 @@ def merge_sources(env_file: Mapping[str, str | None], environ: Mapping[str, str]
 
     It wins per setting: ``OKX_API_SECRET_FILE`` in the environment overrides ``OKX_API_SECRET``
     in the file, so the two never meet as an ambiguous pair.
+
+    Raises:
+        ConfigError: a setting and its ``_FILE`` form are both set in the environment itself
+            (which one would win would depend on the order of ``environ``: with a rotated
+            token, the old one could stay valid).
     """
+    for name, value in environ.items():
+        base = name.removesuffix(FILE_SUFFIX)
+        if base != name and value and environ.get(base) and base.startswith(_OWN_PREFIXES):
+            raise ConfigError(
+                base, f"{base} and {name} are both set in the environment; set only one"
+            )
     merged = {name: value for name, value in env_file.items() if value is not None}
     for name, value in environ.items():
         base = name.removesuffix(FILE_SUFFIX)

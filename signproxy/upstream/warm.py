@@ -7,9 +7,10 @@ pay the handshakes on every order. :class:`Warmer` keeps at least one pooled con
 upstream host open and usable:
 
 - at start it opens one to every account's host;
-- every ``idle_timeout / 2`` seconds it sends ``GET /api/v5/public/time`` (unsigned, cheap,
-  10 requests / 2 s per IP) to each host, so the pooled connection is never idle long enough to
-  be closed by either side;
+- every ``idle_timeout / 2`` seconds it sends ``GET /api/v5/public/time`` (unsigned, cheap)
+  to each host, so the pooled connection is never idle long enough to be closed by either side;
+  like the clock's, these requests wait for this worker's slot (:mod:`.time_slots`), so all of
+  them together stay under OKX's 10 requests / 2 s per IP;
 - it watches the connection its last request used; when the server closes it (its own idle
   timeout, a request limit, a deploy), it sends one at once, which opens a new one in the
   background, at most once per ``MIN_GAP_S`` per host.
@@ -30,6 +31,7 @@ import structlog
 from yarl import URL
 
 from signproxy.upstream.okx_clock import TIME_PATH
+from signproxy.upstream.time_slots import TimeSlots
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -52,12 +54,15 @@ class Warmer:
         *,
         idle_timeout: float,
         opened_elsewhere: Iterable[str] = (),
+        slots: TimeSlots | None = None,
     ) -> None:
         """Warm the base URLs ``hosts()`` returns (read each round: a reload may change them).
 
         ``opened_elsewhere`` are hosts another part of the proxy has just connected to (the
         clock's first measurement): their first request waits a period, so that a start with
-        many workers does not add one more ``/public/time`` each to the clock's three.
+        many workers does not add one more ``/public/time`` each to the clock's samples.
+        ``slots`` are this worker's share of OKX's limit on the time endpoint, shared with the
+        clock and the readiness probe (:mod:`signproxy.upstream.time_slots`).
         """
         self._upstream = upstream
         self._hosts = hosts
@@ -67,6 +72,7 @@ class Warmer:
         self._last: dict[str, float] = {}
         self._failing: set[str] = set()
         self._opened_elsewhere = frozenset(opened_elsewhere)
+        self._slots = slots or TimeSlots()
         self._task: asyncio.Task[None] | None = None
         self._log = structlog.get_logger("signproxy")
         self.touches = 0  # requests sent, for tests and curiosity
@@ -110,7 +116,7 @@ class Warmer:
     async def _touch(self, host: str) -> None:
         self.touches += 1
         try:
-            transport = await self._request(host)
+            transport = await self._slots.run(lambda: self._request(host))
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
             self._watched[host] = None
             if host not in self._failing:  # once per episode: the clock and requests say more

@@ -15,6 +15,7 @@ from aiohttp import web
 
 from signproxy.proxy.app import WARMER, create_app
 from signproxy.settings.config import Settings
+from signproxy.upstream.okx_clock import SAMPLES
 from tests.support.keys import LIVE_KEY, env_for
 
 if TYPE_CHECKING:
@@ -110,7 +111,7 @@ async def test_an_order_after_a_quiet_spell_uses_a_connection_already_open(upstr
 
 
 async def test_the_clocks_first_measurement_counts_as_the_first_keep_alive(upstream, make_proxy):
-    """With clock sync on, start-up sends the clock's 3 time requests and no 4th of its own."""
+    """With clock sync on, start-up sends the clock's time requests and none of its own."""
     seen, url = upstream
     await make_proxy(
         upstream=url,
@@ -119,7 +120,7 @@ async def test_the_clocks_first_measurement_counts_as_the_first_keep_alive(upstr
         SIGNPROXY_UPSTREAM_IDLE_TIMEOUT="600",
     )
     await asyncio.sleep(1.5)  # three of the warmer's rounds
-    assert [path for path, _ in seen.requests] == ["/api/v5/public/time"] * 3
+    assert [path for path, _ in seen.requests] == ["/api/v5/public/time"] * SAMPLES
 
 
 async def test_keep_warm_off_sends_nothing_of_its_own(upstream, make_proxy):
@@ -134,7 +135,7 @@ async def test_keep_warm_off_sends_nothing_of_its_own(upstream, make_proxy):
 
 
 def test_keep_warm_settings_and_the_rate_warning():
-    """On by default; a warning when the workers' keep-alive requests near OKX's limit."""
+    """On by default; a warning when keep-alive requests would not fit the workers' time slots."""
     base = {"OKX_API_KEY": "k" * 8, "OKX_API_SECRET": "s" * 8, "OKX_API_PASSPHRASE": "p" * 8}
     assert Settings.from_env(base).upstream_keep_warm is True
     assert (
