@@ -60,6 +60,10 @@ def env_for(key: EmulatedKey, upstream: str, **extra: str) -> dict[str, str]:
         "SIGNPROXY_CLOCK_SYNC_INTERVAL": "0",
         # The emulator is not one of OKX's hosts: signing for it needs the explicit override.
         "SIGNPROXY_ALLOW_CUSTOM_UPSTREAM": "1",
+        # Rate budgets only where a test is about them (tests/test_rate_*.py turn them on):
+        # other tests send bursts OKX would refuse, and the accRateLimit read at start would
+        # add a request to the ones they count.
+        "SIGNPROXY_RATE_LIMITS": "off",
         **extra,
     }
 
@@ -142,8 +146,8 @@ def log_output() -> io.StringIO:
 async def emulator_server(
     aiohttp_server: Callable[..., Awaitable[TestServer]],
 ) -> TestServer:
-    """The OKX emulator on 127.0.0.1, accepting LIVE_KEY and DEMO_KEY."""
-    return await aiohttp_server(create_emulator_app([LIVE_KEY, DEMO_KEY]))
+    """The OKX emulator on 127.0.0.1, accepting LIVE_KEY and DEMO_KEY (rate limits off)."""
+    return await aiohttp_server(create_emulator_app([LIVE_KEY, DEMO_KEY], rate_limits=False))
 
 
 @pytest.fixture
@@ -240,7 +244,7 @@ async def proxy_from_env(
     async with aiohttp.ClientSession() as session:
 
         async def make(env: dict[str, str]) -> Harness:
-            env = {"SIGNPROXY_CLOCK_SYNC_INTERVAL": "0", **env}
+            env = {"SIGNPROXY_CLOCK_SYNC_INTERVAL": "0", "SIGNPROXY_RATE_LIMITS": "off", **env}
             server = await serve_proxy(create_app(Settings.from_env(env)))
             return Harness(emulator, server, session)
 

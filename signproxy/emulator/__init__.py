@@ -18,8 +18,10 @@ from aiohttp import web
 from multidict import CIMultiDict
 
 from signproxy.emulator.auth import AuthFailure, EmulatedKey, SignedRequest, verify
-from signproxy.emulator.endpoints import Book, Call, answer
+from signproxy.emulator.endpoints import Book, Call, answer, ok
+from signproxy.emulator.limits import EmulatedLimits
 from signproxy.emulator.ws import install as install_ws
+from signproxy.okx.rate_limits import ACCOUNT_RATE_LIMIT_PATH
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -40,6 +42,7 @@ class Received:
     body: bytes
     status: int
     code: str
+    at: float = 0.0  # when it arrived (time.time(), seconds): rate-limit tests read it
 
 
 @dataclass
@@ -49,6 +52,7 @@ class EmulatorState:
     keys: dict[str, EmulatedKey]
     clock_offset_ms: int = 0
     received: list[Received] = field(default_factory=list)
+    ws_ops: list[Received] = field(default_factory=list)  # WebSocket order ops, with their code
     # A long-running emulator (`signproxy serve --emulator`) keeps only the newest requests.
     max_received: int = 10_000
     # One order book per API key, as on OKX (demo and live never share orders); order ids come
@@ -57,6 +61,8 @@ class EmulatorState:
     _order_ids: itertools.count[int] = field(
         default_factory=lambda: itertools.count(612_000_000_000_000_000)
     )
+    # OKX's rate limits, enforced like OKX (50011 / 50061).
+    limits: EmulatedLimits = field(default_factory=EmulatedLimits)
 
     def book_for(self, api_key: str) -> Book:
         """The orders of ``api_key``."""
@@ -69,6 +75,18 @@ class EmulatorState:
         """Every key's orders, oldest first within each key (for tests)."""
         return [order for book in self.books.values() for order in book.orders.values()]
 
+    def record(self, received: Received) -> None:
+        """Remember one request (only the newest ``max_received``)."""
+        self.received.append(received)
+        if len(self.received) > self.max_received:
+            del self.received[: len(self.received) - self.max_received]
+
+    def record_ws(self, op: str, code: str) -> None:
+        """Remember one WebSocket order op in :attr:`ws_ops`, as method ``WS`` and target ``op``."""
+        self.ws_ops.append(Received("WS", op, CIMultiDict(), b"", 200, code, time.time()))
+        if len(self.ws_ops) > self.max_received:
+            del self.ws_ops[: len(self.ws_ops) - self.max_received]
+
     def now_ms(self) -> int:
         """The emulator's clock: the local clock plus ``clock_offset_ms``."""
         return time.time_ns() // 1_000_000 + self.clock_offset_ms
@@ -78,24 +96,33 @@ EMULATOR = web.AppKey("signproxy.emulator", EmulatorState)
 
 
 def create_emulator_app(
-    keys: Iterable[EmulatedKey], *, clock_offset_ms: int = 0
+    keys: Iterable[EmulatedKey], *, clock_offset_ms: int = 0, rate_limits: bool = True
 ) -> web.Application:
-    """Build the emulator; its state (keys, received requests, orders) is ``app[EMULATOR]``."""
+    """Build the emulator; its state (keys, received requests, orders) is ``app[EMULATOR]``.
+
+    ``rate_limits``: answer 50011 / 50061 like OKX when a budget is exhausted.
+    """
     app = web.Application()
     state = EmulatorState({key.api_key: key for key in keys}, clock_offset_ms)
+    state.limits.enabled = rate_limits
     app[EMULATOR] = state
 
     async def handle(request: web.Request) -> web.Response:
+        at = time.time()
         body = await request.read()
         status, payload = _respond(state, request, body)
         code = str(payload.get("code", ""))
-        state.received.append(
+        state.record(
             Received(
-                request.method, request.raw_path, CIMultiDict(request.headers), body, status, code
+                request.method,
+                request.raw_path,
+                CIMultiDict(request.headers),
+                body,
+                status,
+                code,
+                at,
             )
         )
-        if len(state.received) > state.max_received:
-            del state.received[: len(state.received) - state.max_received]
         return web.json_response(payload, status=status)
 
     install_ws(app, state)
@@ -103,16 +130,20 @@ def create_emulator_app(
     return app
 
 
-def _respond(state: EmulatorState, request: web.Request, body: bytes) -> tuple[int, dict[str, Any]]:
+def _respond(  # noqa: PLR0911 - one return per OKX refusal, in OKX's order
+    state: EmulatorState, request: web.Request, body: bytes
+) -> tuple[int, dict[str, Any]]:
     now_ms = state.now_ms()
     path = request.path
     signed = any(name.lower().startswith("ok-access-") for name in request.headers)
+    api_key: str | None = None
     if signed or not path.startswith(_PUBLIC_PREFIXES):
         seen = SignedRequest(request.method, request.raw_path, request.headers, body)
         outcome = verify(state.keys, seen, now_ms)
         if isinstance(outcome, AuthFailure):
             return outcome.status, {"msg": outcome.msg, "code": outcome.code}
-        book = state.book_for(outcome.api_key)
+        api_key = outcome.api_key
+        book = state.book_for(api_key)
     else:
         book = Book()  # an unsigned public call: no account, no orders
     parsed: Any = None
@@ -133,5 +164,17 @@ def _respond(state: EmulatorState, request: web.Request, body: bytes) -> tuple[i
             parsed = json.loads(body)
         except ValueError:
             return 400, {"code": "50002", "msg": "Json data format error", "data": []}
+    refusal = state.limits.check(
+        method=request.method,
+        path=path,
+        api_key=api_key,
+        remote=request.remote or "",
+        query=request.query,
+        body=parsed,
+    )
+    if refusal is not None:
+        return refusal
+    if api_key is not None and path == ACCOUNT_RATE_LIMIT_PATH:
+        return ok([state.limits.account_rate_limit(api_key, now_ms)])
     call = Call(request.method, path, dict(request.query), parsed, now_ms)
     return answer(book, call)

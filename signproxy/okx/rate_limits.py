@@ -68,146 +68,102 @@ class RateLimit:
         return DOCS + "#" + self.source
 
 
-_TRADE = "order-book-trading-trade-"
-_ALGO = "order-book-trading-algo-trading-"
-_MARKET = "order-book-trading-market-data-"
-_ACCOUNT = "trading-account-rest-api-"
-_PUBLIC = "public-data-rest-api-"
-_FUNDING = "funding-account-rest-api-"
-_U, _UI, _IP = Scope.USER, Scope.USER_INSTRUMENT, Scope.IP
-_S = 1000  # "per second"
+# The published limits. Columns: method, path after /api/v5/, limit, window, OKX's rule (see
+# Scope), what is counted ("orders": each order of a batch), and the section of OKX's docs
+# (prefixes below). cancel-algos: the current docs say "20 orders per 2 seconds" (older pages
+# said requests); counting orders is the safe reading. account/instruments is per User ID +
+# instType at OKX; one budget per user here (stricter).
+_TABLE = """
+POST trade/order                    60 2s user+instId req    trade:post-place-order
+POST trade/batch-orders            300 2s user+instId orders trade:post-place-multiple-orders
+POST trade/amend-order              60 2s user+instId req    trade:post-amend-order
+POST trade/amend-batch-orders      300 2s user+instId orders trade:post-amend-multiple-orders
+POST trade/cancel-order             60 2s user+instId req    trade:post-cancel-order
+POST trade/cancel-batch-orders     300 2s user+instId orders trade:post-cancel-multiple-orders
+POST trade/close-position           20 2s user+instId req    trade:post-close-positions
+POST trade/mass-cancel               5 2s user        req    trade:post-mass-cancel-order
+POST trade/cancel-all-after          1 1s user+tag    req    trade:post-cancel-all-after
+POST trade/order-precheck            5 2s user        req    trade:post-order-precheck
+GET  trade/order                    60 2s user+instId req    trade:get-order-details
+GET  trade/orders-pending           60 2s user        req    trade:get-order-list
+GET  trade/orders-history           40 2s user        req    trade:get-order-history-last-7-days
+GET  trade/orders-history-archive   20 2s user        req    trade:get-order-history-last-3-months
+GET  trade/fills                    60 2s user        req    trade:get-transaction-details-last-3-days
+GET  trade/fills-history            10 2s user        req    trade:get-transaction-details-last-3-months
+GET  trade/account-rate-limit        1 1s user        req    trade:get-account-rate-limit
+POST trade/order-algo               20 2s user+instId req    algo:post-place-algo-order
+POST trade/cancel-algos             20 2s user+instId orders algo:post-cancel-algo-order
+POST trade/amend-algos              20 2s user+instId req    algo:post-amend-algo-order
+GET  trade/order-algo               20 2s user        req    algo:get-algo-order-details
+GET  trade/orders-algo-pending      20 2s user        req    algo:get-algo-order-list
+GET  trade/orders-algo-history      20 2s user        req    algo:get-algo-order-history
+GET  account/balance                10 2s user        req    account:get-balance
+GET  account/positions              10 2s user        req    account:get-positions
+GET  account/positions-history      10 2s user        req    account:get-positions-history
+GET  account/account-position-risk  10 2s user        req    account:get-account-and-position-risk
+GET  account/bills                   5 1s user        req    account:get-bills-details-last-7-days
+GET  account/config                  5 2s user        req    account:get-account-configuration
+POST account/set-position-mode       5 2s user        req    account:set-position-mode
+POST account/set-leverage           20 2s user        req    account:set-leverage
+GET  account/leverage-info          20 2s user        req    account:get-leverage
+GET  account/max-size               20 2s user        req    account:get-maximum-order-quantity
+GET  account/max-avail-size         20 2s user        req    account:get-maximum-available-balance-equity
+GET  account/trade-fee               5 2s user        req    account:get-fee-rates
+GET  account/instruments            20 2s user        req    account:get-instruments
+GET  asset/currencies                6 1s user        req    funding:get-currencies
+GET  asset/balances                  6 1s user        req    funding:get-balance
+GET  public/time                    10 2s ip          req    public:get-system-time
+GET  public/instruments             20 2s ip+instType req    public:get-instruments
+GET  public/funding-rate            10 2s ip+instId   req    public:get-funding-rate
+GET  public/mark-price              10 2s ip+instId   req    public:get-mark-price
+GET  public/open-interest           20 2s ip+instId   req    public:get-open-interest
+GET  public/price-limit             20 2s ip          req    public:get-limit-price
+GET  market/tickers                 20 2s ip          req    market:get-tickers
+GET  market/ticker                  20 2s ip          req    market:get-ticker
+GET  market/books                   40 2s ip          req    market:get-order-book
+GET  market/candles                 40 2s ip          req    market:get-candlesticks
+GET  market/history-candles         20 2s ip          req    market:get-candlesticks-history
+GET  market/trades                 100 2s ip          req    market:get-trades
+"""  # noqa: E501 - one row per line reads as the table it is
+_SECTIONS = {
+    "trade:": "order-book-trading-trade-",
+    "algo:": "order-book-trading-algo-trading-",
+    "market:": "order-book-trading-market-data-",
+    "account:": "trading-account-rest-api-",
+    "public:": "public-data-rest-api-",
+    "funding:": "funding-account-rest-api-",
+}
+_WINDOWS = {"1s": 1000, "2s": WINDOW_MS}
+# A batch of one order counts against the single-order endpoint's limit.
+_SINGLE_OF_BATCH = {
+    "trade/batch-orders": "trade/order",
+    "trade/amend-batch-orders": "trade/amend-order",
+    "trade/cancel-batch-orders": "trade/cancel-order",
+}
 
-_ROWS = (
-    # Trade: place, amend and cancel (shared with the WebSocket ops of the same name).
-    RateLimit("POST", "/api/v5/trade/order", 60, WINDOW_MS, _UI, _TRADE + "post-place-order"),
-    RateLimit(
-        "POST", "/api/v5/trade/batch-orders", 300, WINDOW_MS, _UI,
-        _TRADE + "post-place-multiple-orders", per_order=True, single="/api/v5/trade/order",
-    ),  # fmt: skip
-    RateLimit("POST", "/api/v5/trade/amend-order", 60, WINDOW_MS, _UI, _TRADE + "post-amend-order"),
-    RateLimit(
-        "POST", "/api/v5/trade/amend-batch-orders", 300, WINDOW_MS, _UI,
-        _TRADE + "post-amend-multiple-orders", per_order=True, single="/api/v5/trade/amend-order",
-    ),  # fmt: skip
-    RateLimit(
-        "POST", "/api/v5/trade/cancel-order", 60, WINDOW_MS, _UI, _TRADE + "post-cancel-order"
-    ),
-    RateLimit(
-        "POST", "/api/v5/trade/cancel-batch-orders", 300, WINDOW_MS, _UI,
-        _TRADE + "post-cancel-multiple-orders", per_order=True, single="/api/v5/trade/cancel-order",
-    ),  # fmt: skip
-    RateLimit(
-        "POST", "/api/v5/trade/close-position", 20, WINDOW_MS, _UI, _TRADE + "post-close-positions"
-    ),
-    RateLimit("POST", "/api/v5/trade/mass-cancel", 5, WINDOW_MS, _U, _TRADE + "post-mass-cancel-order"),
-    RateLimit(
-        "POST", "/api/v5/trade/cancel-all-after", 1, _S, Scope.USER_TAG,
-        _TRADE + "post-cancel-all-after",
-    ),  # fmt: skip
-    RateLimit("POST", "/api/v5/trade/order-precheck", 5, WINDOW_MS, _U, _TRADE + "post-order-precheck"),
-    # Trade: look-ups.
-    RateLimit("GET", "/api/v5/trade/order", 60, WINDOW_MS, _UI, _TRADE + "get-order-details"),
-    RateLimit("GET", "/api/v5/trade/orders-pending", 60, WINDOW_MS, _U, _TRADE + "get-order-list"),
-    RateLimit(
-        "GET", "/api/v5/trade/orders-history", 40, WINDOW_MS, _U,
-        _TRADE + "get-order-history-last-7-days",
-    ),  # fmt: skip
-    RateLimit(
-        "GET", "/api/v5/trade/orders-history-archive", 20, WINDOW_MS, _U,
-        _TRADE + "get-order-history-last-3-months",
-    ),  # fmt: skip
-    RateLimit(
-        "GET", "/api/v5/trade/fills", 60, WINDOW_MS, _U,
-        _TRADE + "get-transaction-details-last-3-days",
-    ),  # fmt: skip
-    RateLimit(
-        "GET", "/api/v5/trade/fills-history", 10, WINDOW_MS, _U,
-        _TRADE + "get-transaction-details-last-3-months",
-    ),  # fmt: skip
-    RateLimit("GET", "/api/v5/trade/account-rate-limit", 1, _S, _U, _TRADE + "get-account-rate-limit"),
-    # Algo orders. cancel-algos: the current docs say "20 orders per 2 seconds" (older pages
-    # said requests); counting orders is the safe reading of the two.
-    RateLimit("POST", "/api/v5/trade/order-algo", 20, WINDOW_MS, _UI, _ALGO + "post-place-algo-order"),
-    RateLimit(
-        "POST", "/api/v5/trade/cancel-algos", 20, WINDOW_MS, _UI,
-        _ALGO + "post-cancel-algo-order", per_order=True,
-    ),  # fmt: skip
-    RateLimit("POST", "/api/v5/trade/amend-algos", 20, WINDOW_MS, _UI, _ALGO + "post-amend-algo-order"),
-    RateLimit("GET", "/api/v5/trade/order-algo", 20, WINDOW_MS, _U, _ALGO + "get-algo-order-details"),
-    RateLimit(
-        "GET", "/api/v5/trade/orders-algo-pending", 20, WINDOW_MS, _U, _ALGO + "get-algo-order-list"
-    ),
-    RateLimit(
-        "GET", "/api/v5/trade/orders-algo-history", 20, WINDOW_MS, _U,
-        _ALGO + "get-algo-order-history",
-    ),  # fmt: skip
-    # Trading account.
-    RateLimit("GET", "/api/v5/account/balance", 10, WINDOW_MS, _U, _ACCOUNT + "get-balance"),
-    RateLimit("GET", "/api/v5/account/positions", 10, WINDOW_MS, _U, _ACCOUNT + "get-positions"),
-    RateLimit(
-        "GET", "/api/v5/account/positions-history", 10, WINDOW_MS, _U,
-        _ACCOUNT + "get-positions-history",
-    ),  # fmt: skip
-    RateLimit(
-        "GET", "/api/v5/account/account-position-risk", 10, WINDOW_MS, _U,
-        _ACCOUNT + "get-account-and-position-risk",
-    ),  # fmt: skip
-    RateLimit(
-        "GET", "/api/v5/account/bills", 5, _S, _U, _ACCOUNT + "get-bills-details-last-7-days"
-    ),
-    RateLimit(
-        "GET", "/api/v5/account/config", 5, WINDOW_MS, _U, _ACCOUNT + "get-account-configuration"
-    ),
-    RateLimit(
-        "POST", "/api/v5/account/set-position-mode", 5, WINDOW_MS, _U,
-        _ACCOUNT + "set-position-mode",
-    ),  # fmt: skip
-    RateLimit("POST", "/api/v5/account/set-leverage", 20, WINDOW_MS, _U, _ACCOUNT + "set-leverage"),
-    RateLimit("GET", "/api/v5/account/leverage-info", 20, WINDOW_MS, _U, _ACCOUNT + "get-leverage"),
-    RateLimit(
-        "GET", "/api/v5/account/max-size", 20, WINDOW_MS, _U,
-        _ACCOUNT + "get-maximum-order-quantity",
-    ),  # fmt: skip
-    RateLimit(
-        "GET", "/api/v5/account/max-avail-size", 20, WINDOW_MS, _U,
-        _ACCOUNT + "get-maximum-available-balance-equity",
-    ),  # fmt: skip
-    RateLimit("GET", "/api/v5/account/trade-fee", 5, WINDOW_MS, _U, _ACCOUNT + "get-fee-rates"),
-    RateLimit(
-        "GET", "/api/v5/account/instruments", 20, WINDOW_MS, _U, _ACCOUNT + "get-instruments"
-    ),
-    # Funding account (the asset endpoints allow N per second).
-    RateLimit("GET", "/api/v5/asset/currencies", 6, _S, _U, _FUNDING + "get-currencies"),
-    RateLimit("GET", "/api/v5/asset/balances", 6, _S, _U, _FUNDING + "get-balance"),
-    # Public data and market data: per IP.
-    RateLimit("GET", "/api/v5/public/time", 10, WINDOW_MS, _IP, _PUBLIC + "get-system-time"),
-    RateLimit(
-        "GET", "/api/v5/public/instruments", 20, WINDOW_MS, Scope.IP_INST_TYPE,
-        _PUBLIC + "get-instruments",
-    ),  # fmt: skip
-    RateLimit(
-        "GET", "/api/v5/public/funding-rate", 10, WINDOW_MS, Scope.IP_INSTRUMENT,
-        _PUBLIC + "get-funding-rate",
-    ),  # fmt: skip
-    RateLimit(
-        "GET", "/api/v5/public/mark-price", 10, WINDOW_MS, Scope.IP_INSTRUMENT,
-        _PUBLIC + "get-mark-price",
-    ),  # fmt: skip
-    RateLimit(
-        "GET", "/api/v5/public/open-interest", 20, WINDOW_MS, Scope.IP_INSTRUMENT,
-        _PUBLIC + "get-open-interest",
-    ),  # fmt: skip
-    RateLimit("GET", "/api/v5/public/price-limit", 20, WINDOW_MS, _IP, _PUBLIC + "get-limit-price"),
-    RateLimit("GET", "/api/v5/market/tickers", 20, WINDOW_MS, _IP, _MARKET + "get-tickers"),
-    RateLimit("GET", "/api/v5/market/ticker", 20, WINDOW_MS, _IP, _MARKET + "get-ticker"),
-    RateLimit("GET", "/api/v5/market/books", 40, WINDOW_MS, _IP, _MARKET + "get-order-book"),
-    RateLimit("GET", "/api/v5/market/candles", 40, WINDOW_MS, _IP, _MARKET + "get-candlesticks"),
-    RateLimit(
-        "GET", "/api/v5/market/history-candles", 20, WINDOW_MS, _IP,
-        _MARKET + "get-candlesticks-history",
-    ),  # fmt: skip
-    RateLimit("GET", "/api/v5/market/trades", 100, WINDOW_MS, _IP, _MARKET + "get-trades"),
-)
+
+def _parse(table: str) -> tuple[RateLimit, ...]:
+    rows = []
+    for line in table.strip().splitlines():
+        method, path, limit, window, scope, counted, section = line.split()
+        prefix, _, anchor = section.partition(":")
+        single = _SINGLE_OF_BATCH.get(path)
+        rows.append(
+            RateLimit(
+                method,
+                "/api/v5/" + path,
+                int(limit),
+                _WINDOWS[window],
+                Scope(scope),
+                _SECTIONS[prefix + ":"] + anchor,
+                per_order=counted == "orders",
+                single=None if single is None else "/api/v5/" + single,
+            )
+        )
+    return tuple(rows)
+
+
+_ROWS = _parse(_TABLE)
 
 RATE_LIMITS: dict[tuple[str, str], RateLimit] = {(r.method, r.path): r for r in _ROWS}
 """Every published limit the proxy keeps, by (method, path)."""

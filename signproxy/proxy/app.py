@@ -16,6 +16,8 @@ from signproxy.proxy.outcome import Outcomes
 from signproxy.proxy.pipeline import Pipeline
 from signproxy.proxy.selection import PATH_PREFIX, Selector
 from signproxy.proxy.stages import rest_stages
+from signproxy.ratelimit import setup as rate_limiting
+from signproxy.runtime.workers import worker_slot
 from signproxy.settings.config import Settings
 from signproxy.state.redis import RedisLink
 from signproxy.upstream.client import Upstream
@@ -41,6 +43,8 @@ PIPELINE = web.AppKey("signproxy.pipeline", Pipeline)
 OUTCOMES = web.AppKey("signproxy.outcomes", Outcomes)
 # Only with SIGNPROXY_REDIS_URL: features look it up with app.get(REDIS).
 REDIS = web.AppKey("signproxy.redis", RedisLink)
+# Unless SIGNPROXY_RATE_LIMITS=off: the rate budgets' stage, observer and accRateLimit reader.
+RATES = web.AppKey("signproxy.rates", rate_limiting.RateLimiting)
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
@@ -77,6 +81,25 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app[INFLIGHT] = InFlight()
     app.cleanup_ctx.append(_drain)
     selector = app[SELECTOR] = Selector(settings.accounts)  # swapped by a reload (SIGHUP)
+    link = None
+    if settings.redis_url is not None:
+        link = app[REDIS] = RedisLink(settings.redis_url)
+        app.cleanup_ctx.append(_redis_link)
+        ops.readiness.add("redis", link.check)
+        ops.metrics.watch_redis(lambda: link.available if link is not None else False)
+    rates = rate_limiting.build(
+        settings,
+        link=link,
+        registry=ops.metrics.registry,
+        selector=selector,
+        upstream=upstream,
+        clock=clock,
+        worker=worker_slot(),
+    )
+    if rates is not None:
+        app[RATES] = rates
+        outcomes.add(rates.backoff)
+        app.cleanup_ctx.append(_account_limits)
     pipeline = app[PIPELINE] = Pipeline(
         rest_stages(
             settings,
@@ -85,6 +108,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
             clock=clock,
             inflight=app[INFLIGHT],
             on_timestamp_expired=clock.timestamp_rejected if isinstance(clock, OkxClock) else None,
+            rate_budget=None if rates is None else rates.stage,
         )
     )
     handler = ProxyHandler(pipeline)
@@ -96,11 +120,6 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app.cleanup_ctx.append(_ws_session)
     app.on_shutdown.append(relay.shutdown)
     ops.metrics.watch_websockets(lambda: relay.active_connections)
-    if settings.redis_url is not None:
-        link = app[REDIS] = RedisLink(settings.redis_url)
-        app.cleanup_ctx.append(_redis_link)
-        ops.readiness.add("redis", link.check)
-        ops.metrics.watch_redis(lambda: link.available)
     ops.install(app)  # the /-/ routes, before the catch-all
     app.router.add_get(CHANNEL_ROUTE, relay.handle)
     app.router.add_get(PATH_PREFIX + "{account}" + CHANNEL_ROUTE, relay.handle)
@@ -118,6 +137,13 @@ async def _redis_link(app: web.Application) -> AsyncIterator[None]:
     await app[REDIS].start()
     yield
     await app[REDIS].stop()
+
+
+async def _account_limits(app: web.Application) -> AsyncIterator[None]:
+    reader = app[RATES].reader
+    reader.start()
+    yield
+    await reader.stop()
 
 
 async def _ws_session(app: web.Application) -> AsyncIterator[None]:

@@ -23,6 +23,18 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 
+_slot = (0, 1)
+
+
+def worker_slot() -> tuple[int, int]:
+    """This process's (index, count) among the workers; ``(0, 1)`` outside a worker.
+
+    Features that keep in-process state for a limit the workers share (rate budgets without
+    Redis) give each worker its share by index.
+    """
+    return _slot
+
+
 def run_workers(count: int, serve: Callable[[], None]) -> int:
     """Fork ``count`` processes that each call ``serve()``; return the exit status for main.
 
@@ -41,9 +53,11 @@ def run_workers(count: int, serve: Callable[[], None]) -> int:
     # end this parent and, with it, the workers.
     for signum in _FORWARDED:
         signal.signal(signum, forward)
-    for _ in range(count):
+    for index in range(count):
         pid = os.fork()
         if pid == 0:  # pragma: no cover - runs in the child, which leaves with os._exit
+            global _slot  # noqa: PLW0603 - set once, in the forked child, before it serves
+            _slot = (index, count)
             os._exit(_child(serve))
         children.add(pid)
     status = 0

@@ -15,6 +15,7 @@ from signproxy.settings.access import Access, read_access
 from signproxy.settings.account_env import read_accounts, unbound_token_warnings
 from signproxy.settings.accounts import DEFAULT_ACCOUNT, Account, Accounts
 from signproxy.settings.credentials import Credentials, Secret
+from signproxy.settings.rates import RateSettings, read_rate_settings
 from signproxy.settings.redis import read_redis_url, redis_sensitive_values
 from signproxy.settings.variables import FILE_SUFFIX, VariableReader
 
@@ -58,6 +59,7 @@ class Settings:
     workers: int = 1
     # Shared state for a fleet of proxies (rate budgets, de-duplication, halt); None: in-process.
     redis_url: Secret | None = None
+    rates: RateSettings = field(default_factory=RateSettings)
     warnings: tuple[str, ...] = field(default=(), compare=False)
     # Every account; ``credentials`` and ``upstream`` are the primary (``default``) account's.
     accounts: Accounts = field(default_factory=lambda: Accounts(()))
@@ -91,6 +93,9 @@ class Settings:
         accounts = read_accounts(reader, default_upstream)
         access = read_access(reader, bind_host, accounts.names)
         reader.warnings.extend(unbound_token_warnings(access.client_tokens, accounts))
+        workers = reader.integer("SIGNPROXY_WORKERS", 1, 1, 64)
+        redis_url = read_redis_url(reader)
+        rates = read_rate_settings(reader, workers=workers, redis=redis_url is not None)
         return cls(
             credentials=accounts.primary.credentials,
             upstream=default_upstream,
@@ -125,8 +130,9 @@ class Settings:
             get_retries=reader.integer("SIGNPROXY_GET_RETRIES", 2, 0, 5),
             shutdown_grace=reader.seconds("SIGNPROXY_SHUTDOWN_GRACE", 8.0),
             upstream_idle_timeout=reader.seconds("SIGNPROXY_UPSTREAM_IDLE_TIMEOUT", 15.0),
-            workers=reader.integer("SIGNPROXY_WORKERS", 1, 1, 64),
-            redis_url=read_redis_url(reader),
+            workers=workers,
+            redis_url=redis_url,
+            rates=rates,
             warnings=tuple(reader.warnings),
             accounts=accounts,
             watch_interval=reader.integer("SIGNPROXY_WATCH_INTERVAL", 5, 0, 3600),

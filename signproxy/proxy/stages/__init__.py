@@ -6,6 +6,7 @@ A REST request, after the middleware has admitted it (guard) and made its record
     target           GET/POST only; the canonical path and query that are judged and signed
     policy           may this method and path be signed (funds, read-only, allow/deny rules)
     body             read, validate and canonicalize the JSON body; the order view
+    rate-budget      wait for room in OKX's rate budgets, or refuse with 429 (ratelimit/)
     sign             OK-ACCESS-* headers, expTime, the demo flag
     send             forward to OKX (the exchange outlives a client that leaves)
 
@@ -47,6 +48,7 @@ def rest_stages(  # noqa: PLR0913 - the collaborators the stages share, all keyw
     clock: Clock,
     inflight: InFlight,
     on_timestamp_expired: Callable[[], None] | None = None,
+    rate_budget: Stage | None = None,
 ) -> list[Stage]:
     """The REST pipeline's stages, in order."""
     return [
@@ -54,15 +56,17 @@ def rest_stages(  # noqa: PLR0913 - the collaborators the stages share, all keyw
         Target(),
         EndpointPolicy(settings.access.policy),
         ReadBody(settings.max_body_bytes, settings.body_mode),
+        *([rate_budget] if rate_budget is not None else []),
         Sign(clock, settings.exptime_ms),
         Send(upstream, inflight, on_timestamp_expired=on_timestamp_expired),
     ]
 
 
-def ws_order_stages(_settings: Settings) -> list[Stage]:
+def ws_order_stages(_settings: Settings, *, rate_budget: Stage | None = None) -> list[Stage]:
     """The stages a WebSocket order op passes before it is written to OKX, in order.
 
     The endpoint policy and read-only mode judge every WebSocket frame already (see
-    :mod:`signproxy.ws.policy`); the stages here are those that judge orders.
+    :mod:`signproxy.ws.policy`); the stages here are those that judge orders. ``rate-budget``
+    is the REST pipeline's own instance: OKX shares the budgets between REST and WebSocket.
     """
-    return []
+    return [*([rate_budget] if rate_budget is not None else [])]
