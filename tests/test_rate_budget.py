@@ -27,7 +27,7 @@ async def okx(aiohttp_server):
 
 
 @pytest.fixture
-async def limited(okx, serve_proxy, log_output):
+async def limited(okx, serve_proxy, log_output):  # noqa: ARG001 - logs configured first
     """Make a proxy (rate limits on) in front of the limiting emulator."""
     state, url = okx
     async with aiohttp.ClientSession() as session:

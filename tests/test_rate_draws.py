@@ -117,10 +117,13 @@ def _draw(limit=3, cost=1, key="k", window_ms=2000):
 
 
 class FakeClock:
+    """A clock in seconds that moves only when the test moves it."""
+
     def __init__(self) -> None:
         self.now = 100.0
 
     def __call__(self) -> float:
+        """The current time."""
         return self.now
 
 
