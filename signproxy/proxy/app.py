@@ -15,7 +15,7 @@ from signproxy.proxy.middleware import make_middleware
 from signproxy.proxy.outcome import Outcomes
 from signproxy.proxy.pipeline import Pipeline
 from signproxy.proxy.selection import PATH_PREFIX, Selector
-from signproxy.proxy.stages import rest_stages
+from signproxy.proxy.stages import rest_stages, ws_order_stages
 from signproxy.ratelimit import setup as rate_limiting
 from signproxy.runtime.workers import worker_slot
 from signproxy.settings.config import Settings
@@ -114,7 +114,14 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     handler = ProxyHandler(pipeline)
     op_check = policy_check(settings.access.policy)
     relay = WebSocketRelay(
-        settings, clock, op_check=op_check, select_account=ws_account_selector(settings, selector)
+        settings,
+        clock,
+        op_check=op_check,
+        select_account=ws_account_selector(settings, selector),
+        order_stages=ws_order_stages(
+            settings, rate_budget=None if rates is None else rates.stage
+        ),
+        outcomes=outcomes,
     )
     app[WS_RELAY] = relay
     app.cleanup_ctx.append(_ws_session)

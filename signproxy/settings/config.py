@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, cast
 from signproxy.okx.hosts import derive_ws_base
 from signproxy.settings.access import Access, read_access
 from signproxy.settings.account_env import read_accounts, unbound_token_warnings
-from signproxy.settings.accounts import DEFAULT_ACCOUNT, Account, Accounts
 from signproxy.settings.credentials import Credentials, Secret
 from signproxy.settings.rates import RateSettings, read_rate_settings
 from signproxy.settings.redis import read_redis_url, redis_sensitive_values
@@ -24,6 +23,7 @@ if TYPE_CHECKING:
 
     from signproxy.okx.canonical import BodyMode
     from signproxy.runtime.logs import LogFormat
+    from signproxy.settings.accounts import Accounts
 
 DEFAULT_PORT = 8787
 DEFAULT_UPSTREAM = "https://www.okx.com"
@@ -36,7 +36,9 @@ __all__ = ["Credentials", "Secret", "Settings", "merge_sources"]
 class Settings:
     """Everything the proxy needs to run. Build it with :meth:`from_env`."""
 
-    credentials: Credentials
+    # Every account; the primary one (``default``, or the only one) is ``accounts.primary``.
+    accounts: Accounts
+    # The REST host of accounts that name none (SIGNPROXY_UPSTREAM).
     upstream: str = DEFAULT_UPSTREAM
     host: str = "127.0.0.1"
     port: int = DEFAULT_PORT
@@ -61,15 +63,12 @@ class Settings:
     redis_url: Secret | None = None
     rates: RateSettings = field(default_factory=RateSettings)
     warnings: tuple[str, ...] = field(default=(), compare=False)
-    # Every account; ``credentials`` and ``upstream`` are the primary (``default``) account's.
-    accounts: Accounts = field(default_factory=lambda: Accounts(()))
     watch_interval: int = 5
 
-    def __post_init__(self) -> None:
-        """Settings made with credentials only (no accounts) get them as the default account."""
-        if not self.accounts.accounts:
-            default = Account(DEFAULT_ACCOUNT, self.credentials, self.upstream, "OKX_API_*")
-            object.__setattr__(self, "accounts", Accounts((default,)))
+    @property
+    def credentials(self) -> Credentials:
+        """The primary account's credentials."""
+        return self.accounts.primary.credentials
 
     @classmethod
     def from_env(
@@ -97,7 +96,7 @@ class Settings:
         redis_url = read_redis_url(reader)
         rates = read_rate_settings(reader, workers=workers, redis=redis_url is not None)
         return cls(
-            credentials=accounts.primary.credentials,
+            accounts=accounts,
             upstream=default_upstream,
             host=bind_host,
             port=port
@@ -134,14 +133,12 @@ class Settings:
             redis_url=redis_url,
             rates=rates,
             warnings=tuple(reader.warnings),
-            accounts=accounts,
             watch_interval=reader.integer("SIGNPROXY_WATCH_INTERVAL", 5, 0, 3600),
         )
 
     def sensitive_values(self) -> tuple[str, ...]:
         """Every value that must never appear in output."""
         return (
-            *self.credentials.sensitive_values(),
             *self.accounts.sensitive_values(),
             *self.access.sensitive_values(),
             *redis_sensitive_values(self.redis_url),
