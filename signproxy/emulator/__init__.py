@@ -110,7 +110,7 @@ def create_emulator_app(
     async def handle(request: web.Request) -> web.Response:
         at = time.time()
         body = await request.read()
-        status, payload = _respond(state, request, body)
+        status, payload = _respond(state, request, body, at)
         code = str(payload.get("code", ""))
         state.record(
             Received(
@@ -131,7 +131,7 @@ def create_emulator_app(
 
 
 def _respond(  # noqa: PLR0911 - one return per OKX refusal, in OKX's order
-    state: EmulatorState, request: web.Request, body: bytes
+    state: EmulatorState, request: web.Request, body: bytes, at: float
 ) -> tuple[int, dict[str, Any]]:
     now_ms = state.now_ms()
     path = request.path
@@ -171,6 +171,7 @@ def _respond(  # noqa: PLR0911 - one return per OKX refusal, in OKX's order
         remote=request.remote or "",
         query=request.query,
         body=parsed,
+        at=at,
     )
     if refusal is not None:
         return refusal

@@ -7,6 +7,7 @@ budget. Public endpoints count per client address, private ones per API key.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -36,7 +37,9 @@ class EmulatedLimits:
 
     enabled: bool = True
     acc_rate_limits: dict[str, int] = field(default_factory=dict)
-    _log: SlidingLog = field(default_factory=SlidingLog)
+    # Wall-clock time: a request counts when it arrived (``Received.at``), not when its body was
+    # read, as OKX's gateway counts it.
+    _log: SlidingLog = field(default_factory=lambda: SlidingLog(clock=time.time))
 
     def check(  # noqa: PLR0913 - what OKX looks at, all keyword-only
         self,
@@ -47,8 +50,12 @@ class EmulatedLimits:
         remote: str,
         query: Mapping[str, str],
         body: Any,  # noqa: ANN401 - the parsed JSON body (or a WebSocket op's args)
+        at: float | None = None,
     ) -> Refusal | None:
-        """Take the request's budgets; OKX's refusal when one has no room, else None."""
+        """Take the request's budgets; OKX's refusal when one has no room, else None.
+
+        ``at``: when the request arrived (``time.time()``), if not now.
+        """
         if not self.enabled:
             return None
         endpoint = ORDER_ENDPOINTS.get(path) if method == "POST" else None
@@ -66,7 +73,7 @@ class EmulatedLimits:
         draws = draws_for(request, ip_key=remote, sub_account_limit=limit)
         if not draws:
             return None
-        taken = self._log.take(draws)
+        taken = self._log.take(draws, at=at)
         if taken.ok:
             return None
         blocked = [d for d, left in zip(draws, taken.remaining, strict=True) if left < d.cost]

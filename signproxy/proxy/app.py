@@ -118,9 +118,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         clock,
         op_check=op_check,
         select_account=ws_account_selector(settings, selector),
-        order_stages=ws_order_stages(
-            settings, rate_budget=None if rates is None else rates.stage
-        ),
+        order_stages=ws_order_stages(settings, rate_budget=None if rates is None else rates.stage),
         outcomes=outcomes,
     )
     app[WS_RELAY] = relay

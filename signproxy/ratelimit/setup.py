@@ -82,7 +82,7 @@ def build(  # noqa: PLR0913 - the application's collaborators, all keyword-only
     else:
         budgets = RedisBudgets(link, local, margin_ms=rates.margin_ms, on_fallback=metrics.fallback)
     limits = SubAccountLimits()
-    stage = RateBudget(budgets, rates, metrics, limits)
+    stage = RateBudget(budgets, rates, metrics, limits, selector)
     reader = AccountLimitReader(
         limits=limits, selector=selector, upstream=upstream, clock=clock, budgets=budgets
     )

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from signproxy.proxy.record import Answer, Exchange
+    from signproxy.proxy.selection import Selector
     from signproxy.ratelimit.account_limit import SubAccountLimits
     from signproxy.ratelimit.metrics import RateMetrics
     from signproxy.ratelimit.window import Taken
@@ -69,19 +70,27 @@ class RateBudget(Stage):
         settings: RateSettings,
         metrics: RateMetrics,
         sub_accounts: SubAccountLimits,
+        selector: Selector,
     ) -> None:
-        """Draw on ``budgets``; ``sub_accounts`` knows each account's new + amend limit."""
+        """Draw on ``budgets``; ``sub_accounts`` knows each account's new + amend limit.
+
+        ``selector`` finds the account of a WebSocket op, whose record names it only.
+        """
         self._budgets = budgets
         self._settings = settings
         self._metrics = metrics
         self._sub_accounts = sub_accounts
+        self._selector = selector
 
     def draws(self, exchange: Exchange) -> tuple[Draw, ...] | None:
         """The budgets ``exchange`` draws on (None: an endpoint the table does not list)."""
         assert exchange.path is not None  # noqa: S101 - the target stage runs first
+        signer = exchange.account
+        if signer is None and exchange.account_name is not None:
+            signer = self._selector.accounts.get(exchange.account_name)
         account = None
-        if exchange.account is not None:
-            account = _account_id(exchange.account.credentials.api_key.reveal())
+        if signer is not None:
+            account = _account_id(signer.credentials.api_key.reveal())
         query = exchange.http.query if exchange.method == "GET" and exchange.http else {}
         payload = exchange.payload
         tag = payload.get("tag") if isinstance(payload, dict) else None

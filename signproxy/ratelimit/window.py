@@ -93,9 +93,12 @@ class SlidingLog:
         """The limit this store applies to ``draw`` (its share of OKX's)."""
         return self._share(draw.limit)
 
-    def take(self, draws: Sequence[Draw]) -> Taken:
-        """Take every draw, or none and say how long to wait."""
-        now = self._clock() * 1000
+    def take(self, draws: Sequence[Draw], *, at: float | None = None) -> Taken:
+        """Take every draw, or none and say how long to wait.
+
+        ``at`` (seconds, on this log's clock) is when the request arrived, if not now.
+        """
+        now = (self._clock() if at is None else at) * 1000
         self._takes += 1
         if self._takes % _SWEEP_EVERY == 0:
             self.forget_idle(now)
