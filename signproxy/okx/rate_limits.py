@@ -18,7 +18,7 @@ An endpoint missing here is not limited by the proxy (it is counted in a metric 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 DOCS = "https://www.okx.com/docs-v5/en/"
 WINDOW_MS = 2000  # "per 2 seconds", OKX's usual window
@@ -57,10 +57,12 @@ class RateLimit:
     per_order: bool = False
     single: str | None = None
 
-    @property
-    def group(self) -> str:
-        """A short stable name for metrics and messages (``POST trade/order``)."""
-        return f"{self.method} {self.path.removeprefix('/api/v5/')}"
+    group: str = field(init=False, compare=False)
+    """A short stable name for metrics and messages (``POST trade/order``)."""
+
+    def __post_init__(self) -> None:
+        """Name the group once (it is read on every request)."""
+        object.__setattr__(self, "group", f"{self.method} {self.path.removeprefix('/api/v5/')}")
 
     @property
     def url(self) -> str:

@@ -130,9 +130,13 @@ def _trade(
         inst = instrument_key(request.query.get("instId"), request.query.get("instFamily"))
         return (Draw(f"{owner}|{row.group}|{inst}", row.limit, row.window_ms, 1, row.group, inst),)
     orders = request.orders
-    per_instrument = Counter(instrument_key(o.inst_id, o.inst_family) for o in orders)
+    if len(orders) == 1:  # the common case, without the Counter
+        only = orders[0]
+        per_instrument = {instrument_key(only.inst_id, only.inst_family): 1}
+    else:
+        per_instrument = Counter(instrument_key(o.inst_id, o.inst_family) for o in orders)
     if not per_instrument:
-        per_instrument[UNKNOWN_INSTRUMENT] = 1  # OKX refuses it, but counts it all the same
+        per_instrument = {UNKNOWN_INSTRUMENT: 1}  # OKX refuses it, but counts it all the same
     if row.single is not None and len(orders) <= 1:
         # "a batch with one order counts against the single-order limit"
         single = rate_limit(row.method, row.single)

@@ -63,6 +63,8 @@ class RateMetrics:
             registry=registry,
         )
         self._routes: set[str] = set()
+        # Label lookups cost microseconds: each group's gauge is found once and kept.
+        self._remaining_of: dict[str, Gauge] = {}
 
     def waited(self, draw: Draw) -> None:
         """A request waited for ``draw``'s budget."""
@@ -79,7 +81,10 @@ class RateMetrics:
     def remaining(self, draws: Sequence[Draw], left: Sequence[int]) -> None:
         """Record what is left of each budget just drawn on."""
         for draw, room in zip(draws, left, strict=False):
-            self._remaining.labels(draw.group).set(max(room, 0))
+            gauge = self._remaining_of.get(draw.group)
+            if gauge is None:
+                gauge = self._remaining_of[draw.group] = self._remaining.labels(draw.group)
+            gauge.set(max(room, 0))
 
     def fallback(self) -> None:
         """A decision was taken in-process while Redis was down."""
