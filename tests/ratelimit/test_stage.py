@@ -67,6 +67,11 @@ async def test_over_budget_is_refused_with_429_and_never_forwarded(limited):
     assert refused.headers["X-Signproxy-Error"] == "SPX400"
     assert len(_sent(proxy.emulator, BALANCE)) == 10
     assert all(r.code == "0" for r in proxy.emulator.received)
+    metrics = (await proxy.get("/-/metrics")).body.decode()
+    assert (
+        'signproxy_rate_refusals_total{code="SPX400",group="GET account/balance"} 1.0' in metrics
+    )
+    assert 'signproxy_rate_remaining{group="GET account/balance"} 0.0' in metrics
 
 
 async def test_a_request_waits_for_its_slot_within_the_max_wait(limited, log_output):
@@ -80,6 +85,8 @@ async def test_a_request_waits_for_its_slot_within_the_max_wait(limited, log_out
         line for line in lines if line.get("event") == "signproxy.request" and "waited_ms" in line
     ]
     assert len(waited) == 2
+    metrics = (await proxy.get("/-/metrics")).body.decode()
+    assert 'signproxy_rate_waits_total{group="GET account/balance"} 2.0' in metrics
     assert all(line["waited_ms"] > 0 for line in waited)
 
 
@@ -180,3 +187,49 @@ async def test_acc_rate_limit_sets_the_sub_account_limit(limited, okx):
     refused = await proxy.post(PLACE, _order("XRP-USDT", 9))
     assert refused.status == 429
     assert "sub-account new+amend: 3 per 2 s" in refused.json()["msg"]
+
+
+async def test_websocket_ops_share_the_rest_budget_and_stay_connected(okx, serve_proxy, log_output):  # noqa: ARG001
+    """60 WebSocket places fill the budget REST shares; the 61st op gets SPX400, the socket stays open."""
+    state, url = okx
+    host = url.removeprefix("http://")
+    env = env_for(
+        LIVE_KEY,
+        url,
+        SIGNPROXY_RATE_LIMITS="on",
+        SIGNPROXY_WS_UPSTREAM=f"ws://{host}",
+        SIGNPROXY_WS_AUTO_LOGIN="1",
+    )
+    server = await serve_proxy(create_app(Settings.from_env(env)))
+    base = str(server.make_url("")).rstrip("/")
+    async with aiohttp.ClientSession() as session:
+        socket = await session.ws_connect(
+            base + "/ws/v5/private", headers={"X-Signproxy-Max-Wait-Ms": "0"}
+        )
+        assert json.loads((await socket.receive(timeout=10)).data)["event"] == "login"
+        answers = {}
+        for n in range(61):
+            order = json.loads(_order(n=n))
+            await socket.send_str(json.dumps({"id": f"w{n}", "op": "order", "args": [order]}))
+        while len(answers) < 61:
+            frame = json.loads((await socket.receive(timeout=10)).data)
+            answers[frame["id"]] = frame
+        assert [answers[f"w{n}"]["code"] for n in range(60)] == ["0"] * 60
+        refused = answers["w60"]
+        assert refused["code"] == "SPX400"
+        assert refused["op"] == "order"
+        assert "POST trade/order for BTC-USDT: 60 per 2 s" in refused["msg"]
+        async with session.post(
+            base + PLACE, data=_order(n=99), headers={"Content-Type": "application/json"}
+        ) as reply:
+            assert reply.status == 429  # the REST twin draws on the same budget
+        cancel = {
+            "id": "c1",
+            "op": "cancel-order",
+            "args": [{"instId": "BTC-USDT", "clOrdId": "o1"}],
+        }
+        await socket.send_str(json.dumps(cancel))
+        assert json.loads((await socket.receive(timeout=10)).data)["code"] == "0"
+        assert not socket.closed
+        await socket.close()
+    assert len([op for op in state.ws_ops if op.target == "order"]) == 60
