@@ -68,9 +68,7 @@ async def test_over_budget_is_refused_with_429_and_never_forwarded(limited):
     assert len(_sent(proxy.emulator, BALANCE)) == 10
     assert all(r.code == "0" for r in proxy.emulator.received)
     metrics = (await proxy.get("/-/metrics")).body.decode()
-    assert (
-        'signproxy_rate_refusals_total{code="SPX400",group="GET account/balance"} 1.0' in metrics
-    )
+    assert 'signproxy_rate_refusals_total{code="SPX400",group="GET account/balance"} 1.0' in metrics
     assert 'signproxy_rate_remaining{group="GET account/balance"} 0.0' in metrics
 
 
