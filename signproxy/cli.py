@@ -59,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         configure(level=level, fmt=fmt, redactor=redactor)
         configured = True
         if args.command == "emulator":
-            return _run_emulator(env, args.host, args.port)
+            return _run_emulator(env, args.host, args.port, rate_limits=not args.no_rate_limits)
         if args.command == "health":
             url = args.url or health_url(env, args.host, args.port)
             return check(url, args.timeout, probe_token(env))
@@ -107,6 +107,11 @@ def _parser() -> argparse.ArgumentParser:
     emulator.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1)")
     emulator.add_argument(
         "--port", type=int, default=DEFAULT_EMULATOR_PORT, help="port (default 8788)"
+    )
+    emulator.add_argument(
+        "--no-rate-limits",
+        action="store_true",
+        help="never answer 50011/50061 (by default OKX's rate limits are enforced, like OKX)",
     )
     health = commands.add_parser(
         "health", help="exit 0 if a running proxy's /-/health answers 200 (container checks)"
@@ -203,7 +208,7 @@ def _run_check(env: Mapping[str, str]) -> int:
     return 0 if accepted == len(verdicts) else EXIT_CHECK_FAILED
 
 
-def _run_emulator(env: Mapping[str, str], host: str, port: int) -> int:
+def _run_emulator(env: Mapping[str, str], host: str, port: int, *, rate_limits: bool) -> int:
     # Read for the credentials only; the emulator listens on --host, not SIGNPROXY_HOST.
     reader = Settings.from_env(
         {**env, "SIGNPROXY_UPSTREAM": "https://www.okx.com", ALLOW_CUSTOM_UPSTREAM_VARIABLE: "1"},
@@ -218,7 +223,8 @@ def _run_emulator(env: Mapping[str, str], host: str, port: int) -> int:
     log = structlog.get_logger("signproxy")
 
     async def run() -> None:
-        runner = web.AppRunner(create_emulator_app(keys), access_log=None)
+        app = create_emulator_app(keys, rate_limits=rate_limits)
+        runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         await web.TCPSite(runner, host, port).start()
         bound_host, bound_port = runner.addresses[0][:2]
