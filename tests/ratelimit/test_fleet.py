@@ -1,6 +1,6 @@
 """Three real ``signproxy serve`` processes sharing one real Redis, driven at 3x OKX's limit.
 
-Each test runs about 6.5 s of load (marked ``fleet``: part of the default run, a few seconds
+Each test runs 7 s of load (marked ``fleet``: part of the default run, a few seconds
 each). The emulator runs in its own process and records when each request arrives; it enforces
 OKX's limits too, so a request over them would come back as ``50011``.
 """
@@ -23,13 +23,14 @@ pytestmark = pytest.mark.fleet
 PLACE = "/api/v5/trade/order"
 BATCH = "/api/v5/trade/batch-orders"
 PROXIES = 3
-LOAD_S = 6.5
+LOAD_S = 7.0
 WINDOW_S = 2.0
-# The proxies count on Redis's clock, the emulator on arrival: on a shared 2-core test machine
-# the time from one to the other varies by more than the default 100 ms (a burst of 60 requests
-# is handled one after another by the emulator alone), so the margin is raised to what this
-# machine needs. The limit itself is never relaxed: the emulator refuses any 61st in 2 s.
-MARGIN = {"SIGNPROXY_RATE_MARGIN_MS": "250"}
+# The proxies count on Redis's clock, the emulator on arrival. On a shared 2-core test machine
+# (load average 6 and more while other suites run) the time from one to the other varies by far
+# more than the default 100 ms: a burst of 60 requests waits its turn in three proxies and is
+# then handled one after another by the emulator alone. So the margin is raised to what this
+# machine needs; the limit itself is never relaxed (the emulator refuses any 61st in 2 s).
+MARGIN = {"SIGNPROXY_RATE_MARGIN_MS": "500"}
 
 
 @pytest.fixture
@@ -93,7 +94,7 @@ def _check_refusals(replies) -> tuple[int, int]:
 
 
 def _times(arrivals, method: str, target: str) -> list[float]:
-    return [at for at, m, t, _, _ in arrivals if m == method and t == target]
+    return [row[0] for row in arrivals if row[1] == method and row[2] == target]
 
 
 async def test_three_proxies_keep_one_instruments_place_limit(fleet):
@@ -107,7 +108,7 @@ async def test_three_proxies_keep_one_instruments_place_limit(fleet):
     accepted, refused = _check_refusals(replies)
     arrivals = await fleet.arrivals()
     times = _times(arrivals, "POST", PLACE)
-    assert all(code == "0" for _, m, t, _, code in arrivals if t == PLACE)  # no 50011
+    assert all(row[4] == "0" for row in arrivals if row[2] == PLACE)  # no 50011
     assert len(times) == accepted
     assert max_in_window(times, WINDOW_S) <= limit
     allowed = limit * LOAD_S / WINDOW_S
@@ -190,7 +191,7 @@ async def test_websocket_ops_and_rest_share_one_budget(tmp_path, redis_url):
         assert all(op["data"] == [] for op in ops if op["code"] == "SPX400")
         arrivals = await fleet.arrivals()
         times = _times(arrivals, "POST", PLACE) + _times(arrivals, "WS", "order")
-        assert all(code == "0" for *_, code in arrivals if _[1] in (PLACE, "order"))
+        assert all(row[4] == "0" for row in arrivals if row[2] in (PLACE, "order"))
         assert max_in_window(times, WINDOW_S) <= limit
         ops_accepted = sum(op["code"] == "0" for op in ops)
         assert len(times) == accepted + ops_accepted
