@@ -12,7 +12,7 @@ The package follows the request path (docs/architecture.md traces one order thro
 - :mod:`signproxy.state`: state a fleet of proxies shares (Redis).
 - :mod:`signproxy.ops`: health, readiness and metrics routes.
 - :mod:`signproxy.runtime`: serving, workers, reload, shutdown, logs, the event loop.
-- :mod:`signproxy.commands`: ``check`` and ``health``.
+- :mod:`signproxy.commands`: ``serve``, ``check`` (the doctor), ``emulator``, ``health``.
 - :mod:`signproxy.emulator`: a local OKX emulator that verifies signatures like OKX.
 - :mod:`signproxy.cli`: argument parsing and dispatch.
 """

@@ -1,1 +1,9 @@
-"""Subcommands other than ``serve``: ``check`` (the doctor) and ``health`` (a probe)."""
+"""The subcommands; ``cli.py`` only parses the command line and dispatches here.
+
+- :mod:`.serve`: ``serve`` (one process or workers; ``--emulator`` with throwaway keys).
+- :mod:`.check`: ``check``, the doctor's report (text or ``--json``); :mod:`.doctor` diagnoses
+  one account, :mod:`.probe_hosts` says which OKX hosts it tries.
+- :mod:`.emulator`: ``emulator``, only the OKX emulator.
+- :mod:`.health`: ``health``, the container probe.
+- :mod:`.environment`: the env file and the process environment, merged (the only reader).
+"""
