@@ -33,9 +33,7 @@ if TYPE_CHECKING:
 DEFAULT_EMULATOR_PORT = 8788
 
 
-def run_emulator(
-    env: Mapping[str, str], host: str, port: int, *, rate_limits: bool = True
-) -> int:
+def run_emulator(env: Mapping[str, str], host: str, port: int, *, rate_limits: bool = True) -> int:
     """Serve the emulator on ``host:port`` until SIGTERM/SIGINT; the exit status.
 
     ``rate_limits``: enforce OKX's rate limits (50011 / 50061), as OKX does.

@@ -58,6 +58,11 @@ KNOWN_VARIABLES: frozenset[str] = frozenset(
         # State shared by a fleet of proxies.
         "SIGNPROXY_REDIS_URL",
         "SIGNPROXY_REDIS_URL_FILE",
+        # Rate budgets (settings/rates.py).
+        "SIGNPROXY_RATE_IP_KEY",
+        "SIGNPROXY_RATE_LIMITS",
+        "SIGNPROXY_RATE_MARGIN_MS",
+        "SIGNPROXY_RATE_MAX_WAIT_MS",
         # Logs.
         "SIGNPROXY_LOG_FORMAT",
         "SIGNPROXY_LOG_LEVEL",
