@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -23,6 +22,7 @@ import aiohttp
 
 from tests.support.keys import LIVE_KEY, env_for
 from tests.support.paths import ROOT
+from tests.support.processes import cli_env
 
 _START_TIMEOUT_S = 30.0
 
@@ -58,8 +58,7 @@ class Fleet:
 
     async def start(self, proxies: int, **env: str) -> None:
         """Start the emulator, then ``proxies`` proxies with ``env`` added to their variables."""
-        base = {k: v for k, v in os.environ.items() if not k.startswith(("OKX_", "SIGNPROXY_"))}
-        base["PYTHONPATH"] = str(ROOT)
+        base = cli_env(PYTHONPATH=str(ROOT))
         self._spawn(
             [sys.executable, "-m", "tests.support.arrival_emulator", str(self.emulator_port)],
             base,
