@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NoReturn, Protocol
 
 import structlog
 
@@ -23,6 +23,7 @@ from signproxy.okx.rate_limits import RATE_LIMITED, SUB_ACCOUNT_LIMITED
 from signproxy.proxy.pipeline import Next, Stage
 from signproxy.ratelimit.draws import SUB_ACCOUNT_GROUP, Draw, Request, account_id, draws_for
 from signproxy.ratelimit.errors import BadMaxWait, BudgetOnHold, OverBudget, OverLimitAlone
+from signproxy.ratelimit.waiting import WaitingRoom
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -81,6 +82,7 @@ class RateBudget(Stage):
         self._metrics = metrics
         self._sub_accounts = sub_accounts
         self._selector = selector
+        self._room = WaitingRoom()
 
     def draws(self, exchange: Exchange) -> tuple[Draw, ...] | None:
         """The budgets ``exchange`` draws on (None: an endpoint the table does not list)."""
@@ -120,56 +122,57 @@ class RateBudget(Stage):
 
     async def acquire(self, exchange: Exchange, draws: Sequence[Draw], max_wait_ms: int) -> None:
         """Take ``draws``, waiting at most ``max_wait_ms``; raise a refusal otherwise."""
-        budgets = self._budgets
         started = time.monotonic()
         deadline = started + max_wait_ms / 1000
-        waited = False
-        while True:
-            for draw in draws:
-                limit = budgets.limit_of(draw)
-                if draw.cost > limit:
-                    self._refuse(
-                        exchange,
-                        error=OverLimitAlone,
-                        draw=draw,
-                        wait_ms=draw.window_ms,
-                        limit=limit,
-                        max_wait_ms=max_wait_ms,
-                    )
-            taken = await budgets.take(draws)
-            self._metrics.remaining(draws, taken.remaining)
-            if taken.ok:
-                break
-            now = time.monotonic()
-            blocked = [d for d, left in zip(draws, taken.remaining, strict=True) if left < d.cost]
-            if now + taken.wait_ms / 1000 > deadline:
-                error = OverBudget if blocked else BudgetOnHold
-                draw = (blocked or list(draws))[0]
-                self._refuse(
-                    exchange,
-                    error=error,
-                    draw=draw,
-                    wait_ms=taken.wait_ms,
-                    limit=budgets.limit_of(draw),
-                    max_wait_ms=max_wait_ms,
-                )
-            if not waited:
-                waited = True
-                self._metrics.waited((blocked or list(draws))[0])
-            await asyncio.sleep(taken.wait_ms / 1000)
-        if waited:
-            exchange.waited_ms = round((time.monotonic() - started) * 1000, 3)
+        for draw in draws:
+            limit = self._budgets.limit_of(draw)
+            if draw.cost > limit:
+                self._refuse(exchange, OverLimitAlone, draw, draw.window_ms, limit, max_wait_ms)
+        taken = await self._budgets.take(draws)
+        self._metrics.remaining(draws, taken.remaining)
+        if taken.ok:
+            return
+        blocked = self._check_wait(exchange, draws, taken, deadline, max_wait_ms)
+        self._metrics.waited(blocked)
+        # Wait in line behind the requests that were first (see .waiting), then for room.
+        try:
+            async with self._room.turn(blocked.key, deadline - time.monotonic()):
+                while not taken.ok:
+                    await asyncio.sleep(taken.wait_ms / 1000)
+                    taken = await self._budgets.take(draws)
+                    self._metrics.remaining(draws, taken.remaining)
+                    if not taken.ok:
+                        self._check_wait(exchange, draws, taken, deadline, max_wait_ms)
+        except TimeoutError:
+            self._refuse(exchange, OverBudget, blocked, taken.wait_ms, blocked.limit, max_wait_ms)
+        exchange.waited_ms = round((time.monotonic() - started) * 1000, 3)
 
-    def _refuse(  # noqa: PLR0913 - the refusal's parts
+    def _check_wait(
         self,
         exchange: Exchange,
-        *,
+        draws: Sequence[Draw],
+        taken: Taken,
+        deadline: float,
+        max_wait_ms: int,
+    ) -> Draw:
+        """The draw that must wait; a refusal when its room comes after ``deadline``."""
+        blocked = [d for d, left in zip(draws, taken.remaining, strict=True) if left < d.cost]
+        draw = (blocked or list(draws))[0]
+        if time.monotonic() + taken.wait_ms / 1000 > deadline:
+            error = OverBudget if blocked else BudgetOnHold
+            limit = self._budgets.limit_of(draw)
+            self._refuse(exchange, error, draw, taken.wait_ms, limit, max_wait_ms)
+        return draw
+
+    def _refuse(  # noqa: PLR0913, PLR0917 - the refusal's parts, in the message's order
+        self,
+        exchange: Exchange,
         error: type[OverBudget | BudgetOnHold | OverLimitAlone],
         draw: Draw,
         wait_ms: float,
         limit: int,
         max_wait_ms: int,
-    ) -> None:
+    ) -> NoReturn:
         described = draw.describe()
         if limit != draw.limit:
             described += f" (this proxy worker's share: {limit})"
