@@ -1,10 +1,12 @@
 """Stage ``rate-budget``: wait for room in OKX's budgets, or refuse with 429; back off on 50011.
 
 Each request (or WebSocket order op) draws on the budgets :func:`~.draws.draws_for` names, all
-or none. With room, it goes on at once (one store call). Without, it sleeps until the store says
-room will be there and tries again, for at most ``SIGNPROXY_RATE_MAX_WAIT_MS`` (a client may ask
-for less with ``X-Signproxy-Max-Wait-Ms``); a request that cannot get room within that is
-refused at once, not after waiting in vain. A refused request is never forwarded.
+or none. With room, it goes on at once (one store call). Without, it waits its turn behind the
+requests of this process that were waiting for the same budget first (:mod:`.waiting`), then
+sleeps until the store says room will be there and tries again, for at most
+``SIGNPROXY_RATE_MAX_WAIT_MS`` (a client may ask for less with ``X-Signproxy-Max-Wait-Ms``). A
+request told of room that comes too late is refused at once, not after waiting in vain. A
+refused request is never forwarded.
 
 If OKX answers ``50011`` or ``50061`` all the same (a bot outside the proxy shares the account),
 :class:`BackOff`, an outcome observer, puts that budget on hold for a whole window.
