@@ -14,6 +14,7 @@ Every error the proxy raises on purpose, wherever its class lives:
     │   ├── BodyRequired        400 SPX105         POST without a body
     │   ├── BodyTooLarge        413 SPX106         over SIGNPROXY_MAX_BODY_BYTES
     │   ├── InvalidJson         400 SPX107         not JSON, duplicate keys, NaN, not object/array
+    │   ├── EncodedBody         415 SPX108         a body with a Content-Encoding (gzip...)
     │   ├── Refused                                the guard and the endpoint policy, SPX200-208
     │   │                                          (tree in :mod:`signproxy.refusals`)
     │   ├── RateLimited         429 SPX400-419     rate budgets
@@ -27,10 +28,11 @@ Every error the proxy raises on purpose, wherever its class lives:
         ├── UpstreamDisconnected 502 SPX301        the connection broke after the request was sent
         ├── UpstreamTimeout     504 SPX302         no complete answer in time
         ├── UpstreamBadResponse 502 SPX303         a malformed or oversized answer
+        ├── AnswerNotHeld       503 SPX304         a GET answer past SIGNPROXY_MAX_HELD_BYTES
         └── UpstreamCutOff      503 SPX310         the proxy shut down before OKX answered
 
 Refusals of single frames on an open WebSocket are OKX-shaped error events, not exceptions
-(SPX710, SPX711, in :mod:`signproxy.ws.frames`).
+(SPX710, SPX711, SPX712, in :mod:`signproxy.ws.frames`).
 
 ``kind`` (an :class:`ErrorKind`) is what metrics, readiness and the log level read; nothing
 matches on code prefixes. Every error the proxy answers with uses OKX's envelope with a code of
@@ -71,6 +73,8 @@ class SignproxyError(Exception):
     status: ClassVar[int] = 500
     code: ClassVar[str] = "SPX500"
     kind: ClassVar[ErrorKind] = ErrorKind.INTERNAL
+    # The answer closes the connection: what follows on it cannot be read as a next request.
+    closes_connection: ClassVar[bool] = False
 
     def __init__(self, message: str) -> None:
         """Keep the client-facing message."""
@@ -154,6 +158,14 @@ class InvalidJson(RequestRejected):
     code = "SPX107"
 
 
+class EncodedBody(RequestRejected):
+    """A compressed request body: the proxy signs exactly the bytes it sends, never a decoding."""
+
+    status = 415
+    code = "SPX108"
+    closes_connection = True  # the unread, encoded body is still on the connection
+
+
 class UpstreamError(SignproxyError):
     """OKX could not be reached, or its answer could not be relayed.
 
@@ -206,6 +218,13 @@ class UpstreamBadResponse(UpstreamError):
     code = "SPX303"
 
 
+class AnswerNotHeld(UpstreamError):
+    """A GET's answer would take the bytes held for clients past SIGNPROXY_MAX_HELD_BYTES."""
+
+    status = 503
+    code = "SPX304"
+
+
 class UpstreamCutOff(UpstreamError):
     """The shutdown grace period ran out while the request was still waiting for OKX."""
 
@@ -219,6 +238,9 @@ def error_response(error: SignproxyError, request_id: str) -> web.Response:
     headers = {PROXY_ERROR_HEADER: error.code, "X-Request-Id": request_id}
     # An error may add headers of its own (a rate-limit refusal's Retry-After).
     headers.update(getattr(error, "headers", None) or {})
-    return web.Response(
+    response = web.Response(
         status=error.status, text=body, content_type="application/json", headers=headers
     )
+    if error.closes_connection:
+        response.force_close()
+    return response
