@@ -18,6 +18,9 @@ from signproxy.proxy.selection import PATH_PREFIX, Selector
 from signproxy.proxy.stages import rest_stages, ws_order_stages
 from signproxy.settings.config import Settings
 from signproxy.state.redis import RedisLink
+from signproxy.switches.board import SWITCHES
+from signproxy.switches.board import build as build_switchboard
+from signproxy.switches.routes import OPERATOR_PATHS, SwitchRoutes
 from signproxy.upstream.client import Upstream
 from signproxy.upstream.inflight import InFlight
 from signproxy.upstream.okx_clock import OkxClock
@@ -61,7 +64,11 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         idle_timeout=settings.upstream_idle_timeout,
     )
     ops = Operations(settings, upstream)
-    guard = Guard(settings.access, token_exempt_paths=frozenset({HEALTH_PATH}))
+    guard = Guard(
+        settings.access,
+        token_exempt_paths=frozenset({HEALTH_PATH, *OPERATOR_PATHS}),
+        operator_tokens=settings.switches.operator_tokens,
+    )
     outcomes = Outcomes(ops.observer)
     app = web.Application(middlewares=[make_middleware(outcomes, guard)])
     app[OUTCOMES] = outcomes
@@ -77,6 +84,14 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app[INFLIGHT] = InFlight()
     app.cleanup_ctx.append(_drain)
     selector = app[SELECTOR] = Selector(settings.accounts)  # swapped by a reload (SIGHUP)
+    if settings.redis_url is not None:
+        link = app[REDIS] = RedisLink(settings.redis_url)
+        app.cleanup_ctx.append(_redis_link)
+        ops.readiness.add("redis", link.check)
+        ops.metrics.watch_redis(lambda: link.available)
+    switches = app[SWITCHES] = build_switchboard(
+        settings, selector, upstream, clock, app.get(REDIS)
+    )
     pipeline = app[PIPELINE] = Pipeline(
         rest_stages(
             settings,
@@ -85,6 +100,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
             clock=clock,
             inflight=app[INFLIGHT],
             on_timestamp_expired=clock.timestamp_rejected if isinstance(clock, OkxClock) else None,
+            switches=switches,
         )
     )
     handler = ProxyHandler(pipeline)
@@ -94,19 +110,17 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         clock,
         op_check=op_check,
         select_account=ws_account_selector(settings, selector),
-        order_stages=ws_order_stages(settings),
+        order_stages=ws_order_stages(settings, switches=switches),
         outcomes=outcomes,
+        seen=switches.deadman.seen,
     )
     app[WS_RELAY] = relay
     app.cleanup_ctx.append(_ws_session)
     app.on_shutdown.append(relay.shutdown)
     ops.metrics.watch_websockets(lambda: relay.active_connections)
-    if settings.redis_url is not None:
-        link = app[REDIS] = RedisLink(settings.redis_url)
-        app.cleanup_ctx.append(_redis_link)
-        ops.readiness.add("redis", link.check)
-        ops.metrics.watch_redis(lambda: link.available)
     ops.install(app)  # the /-/ routes, before the catch-all
+    switches.install(app, ops)
+    SwitchRoutes(switches).install(app)
     app.router.add_get(CHANNEL_ROUTE, relay.handle)
     app.router.add_get(PATH_PREFIX + "{account}" + CHANNEL_ROUTE, relay.handle)
     app.router.add_route("*", "/{tail:.*}", handler.handle)

@@ -20,6 +20,7 @@ from signproxy.proxy.app import INFLIGHT, SELECTOR, WS_RELAY, create_app
 from signproxy.runtime.loop import loop_name
 from signproxy.runtime.reload import Reloader, reloading
 from signproxy.runtime.shutdown import HANDLER_FINISH_S, graceful_stop
+from signproxy.switches.board import SWITCHES
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -67,7 +68,14 @@ async def serve(
     app = create_app(settings)
     if reload is not None:
         read_env, env_file, redactor = reload
-        reloader = Reloader(read_env, settings, app[SELECTOR], redactor, env_file)
+        reloader = Reloader(
+            read_env,
+            settings,
+            app[SELECTOR],
+            redactor,
+            env_file,
+            on_reload=(app[SWITCHES].reloaded,),
+        )
         app.cleanup_ctx.append(reloading(reloader, settings.watch_interval))
     runner = make_runner(app)
     await runner.setup()

@@ -8,6 +8,7 @@ name upper-cased with ``-`` spelled ``_`` (``live-bot`` -> ``OKX_ACCOUNT_LIVE_BO
     API_KEY, API_SECRET, API_PASSPHRASE   required (each may be ``..._FILE`` instead)
     DEMO                                  1 for a demo-trading key (default 0)
     UPSTREAM                              its REST base URL (default ``SIGNPROXY_UPSTREAM``)
+    DEADMAN_S                             its dead-man switch (default ``SIGNPROXY_DEADMAN_S``)
 
 Names have no ``_``, so two names never map to the same prefix, and no field is an
 ``_``-suffix of another, so every ``OKX_ACCOUNT_`` variable belongs to at most one account; one
@@ -42,7 +43,14 @@ ACCOUNT_PREFIX = "OKX_ACCOUNT_"
 ALLOW_CUSTOM_UPSTREAM_VARIABLE = "SIGNPROXY_ALLOW_CUSTOM_UPSTREAM"
 DEFAULT_CREDENTIALS = ("OKX_API_KEY", "OKX_API_SECRET", "OKX_API_PASSPHRASE")
 _SECRET_FIELDS = ("API_KEY", "API_SECRET", "API_PASSPHRASE")
-_FIELDS = (*_SECRET_FIELDS, *(name + "_FILE" for name in _SECRET_FIELDS), "DEMO", "UPSTREAM")
+# DEADMAN_S is read with the switches (settings/switches.py).
+_FIELDS = (
+    *_SECRET_FIELDS,
+    *(name + "_FILE" for name in _SECRET_FIELDS),
+    "DEMO",
+    "UPSTREAM",
+    "DEADMAN_S",
+)
 
 
 class AccountReader(Protocol):
@@ -167,6 +175,6 @@ def _refuse_strays(env: Mapping[str, str], names: tuple[str, ...]) -> None:
             raise ConfigError(
                 variable,
                 f"belongs to no account listed in {ACCOUNTS_VARIABLE} (an account's variables"
-                " are OKX_ACCOUNT_<NAME>_API_KEY, _API_SECRET, _API_PASSPHRASE, _DEMO and"
-                " _UPSTREAM, with - in the name spelled _)",
+                " are OKX_ACCOUNT_<NAME>_API_KEY, _API_SECRET, _API_PASSPHRASE, _DEMO,"
+                " _UPSTREAM and _DEADMAN_S, with - in the name spelled _)",
             )

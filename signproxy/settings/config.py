@@ -16,7 +16,9 @@ from signproxy.settings.account_env import read_accounts, unbound_token_warnings
 from signproxy.settings.accounts import DEFAULT_ACCOUNT, Account, Accounts
 from signproxy.settings.credentials import Credentials, Secret
 from signproxy.settings.redis import read_redis_url, redis_sensitive_values
+from signproxy.settings.switches import Switches, read_switches
 from signproxy.settings.variables import FILE_SUFFIX, VariableReader
+from signproxy.switches.rules import Rules
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -62,6 +64,10 @@ class Settings:
     # Every account; ``credentials`` and ``upstream`` are the primary (``default``) account's.
     accounts: Accounts = field(default_factory=lambda: Accounts(()))
     watch_interval: int = 5
+    # The dead-man switch, operator tokens and halt state (read at start), and the guardrail
+    # rules (reloaded with the accounts).
+    switches: Switches = field(default_factory=Switches)
+    rules: Rules = field(default_factory=lambda: Rules(()))
 
     def __post_init__(self) -> None:
         """Settings made with credentials only (no accounts) get them as the default account."""
@@ -91,6 +97,7 @@ class Settings:
         accounts = read_accounts(reader, default_upstream)
         access = read_access(reader, bind_host, accounts.names)
         reader.warnings.extend(unbound_token_warnings(access.client_tokens, accounts))
+        switches, rules = read_switches(reader, accounts.names, access.client_tokens)
         return cls(
             credentials=accounts.primary.credentials,
             upstream=default_upstream,
@@ -130,6 +137,8 @@ class Settings:
             warnings=tuple(reader.warnings),
             accounts=accounts,
             watch_interval=reader.integer("SIGNPROXY_WATCH_INTERVAL", 5, 0, 3600),
+            switches=switches,
+            rules=rules,
         )
 
     def sensitive_values(self) -> tuple[str, ...]:
@@ -139,6 +148,7 @@ class Settings:
             *self.accounts.sensitive_values(),
             *self.access.sensitive_values(),
             *redis_sensitive_values(self.redis_url),
+            *self.switches.sensitive_values(),
         )
 
 

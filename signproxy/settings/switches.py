@@ -1,12 +1,12 @@
 """The switches' settings: dead-man switch, operator tokens, halt state, guardrail rules.
 
-    SIGNPROXY_DEADMAN_S               0 (off), or 10-120: OKX's cancel-all-after range
-    OKX_ACCOUNT_<NAME>_DEADMAN_S      the same, for one named account (default: the above)
-    SIGNPROXY_DEADMAN_ON_STOP         stay (default: the switch stays armed) or disarm
-    SIGNPROXY_OPERATOR_TOKENS[_FILE]  name:token entries that may halt and resume (never sign)
-    SIGNPROXY_STATE_DIR               where the halt state is kept (default: next to
-                                      SIGNPROXY_JOURNAL when that is set)
-    SIGNPROXY_RULES_FILE              the guardrail rules (TOML), reloaded with the accounts
+SIGNPROXY_DEADMAN_S               0 (off), or 10-120: OKX's cancel-all-after range
+OKX_ACCOUNT_<NAME>_DEADMAN_S      the same, for one named account (default: the above)
+SIGNPROXY_DEADMAN_ON_STOP         stay (default: the switch stays armed) or disarm
+SIGNPROXY_OPERATOR_TOKENS[_FILE]  name:token entries that may halt and resume (never sign)
+SIGNPROXY_STATE_DIR               where the halt state is kept (default: next to
+                                  SIGNPROXY_JOURNAL when that is set)
+SIGNPROXY_RULES_FILE              the guardrail rules (TOML), reloaded with the accounts
 """
 
 from __future__ import annotations

@@ -1,18 +1,18 @@
 """The switches' refusals: halted, the operator endpoints, the guardrails (SPX850-SPX869).
 
-    RequestRejected                          (errors.py)
-    ├── Halted                  403 SPX850   trading is halted: the request could add exposure
-    ├── OperatorTokenRequired   401 SPX851   an operator endpoint without an operator token
-    ├── OperatorTokenInvalid    403 SPX852   not an operator token (client tokens never are)
-    ├── OperatorOff             403 SPX853   no SIGNPROXY_OPERATOR_TOKENS configured
-    ├── OperatorBadRequest      400 SPX854   a halt body that is not {"reason", "cancel_open"}
-    └── GuardrailRefused        403 SPX860   a guardrail rule refused an order (base)
-        ├── InstrumentNotAllowed    SPX861   the instrument is not in the rule's allow-list
-        ├── OrderTooLarge           SPX862   sz over the rule's max_size for the instrument
-        ├── NotionalTooLarge        SPX863   sz x px over the rule's max_notional
-        ├── ReduceOnlyRequired      SPX864   a derivative order without reduceOnly
-        ├── OrderRateExceeded   429 SPX865   more placed orders per minute than the rule allows
-        └── OrderNotJudgeable       SPX866   an order a rule applies to but cannot judge
+RequestRejected                          (errors.py)
+├── Halted                  403 SPX850   trading is halted: the request could add exposure
+├── OperatorTokenRequired   401 SPX851   an operator endpoint without an operator token
+├── OperatorTokenInvalid    403 SPX852   not an operator token (client tokens never are)
+├── OperatorOff             403 SPX853   no SIGNPROXY_OPERATOR_TOKENS configured
+├── OperatorBadRequest      400 SPX854   a halt body that is not {"reason", "cancel_open"}
+└── GuardrailRefused        403 SPX860   a guardrail rule refused an order (base)
+    ├── InstrumentNotAllowed    SPX861   the instrument is not in the rule's allow-list
+    ├── OrderTooLarge           SPX862   sz over the rule's max_size for the instrument
+    ├── NotionalTooLarge        SPX863   sz x px over the rule's max_notional
+    ├── ReduceOnlyRequired      SPX864   a derivative order without reduceOnly
+    ├── OrderRateExceeded   429 SPX865   more placed orders per minute than the rule allows
+    └── OrderNotJudgeable       SPX866   an order a rule applies to but cannot judge
 """
 
 from __future__ import annotations

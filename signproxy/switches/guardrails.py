@@ -139,20 +139,7 @@ def _judge_order(rule: Rule, item: dict[str, Any], where: str, *, placing: bool)
             rule=rule.name,
         )
     size_field, px_field = ("sz", "px") if placing else ("newSz", "newPx")
-    size = _number(item.get(size_field))
-    limit = rule.size_limit(inst_id)
-    if limit is not None and (placing or item.get(size_field) is not None):
-        if size is None:
-            raise OrderNotJudgeable(
-                f"guardrail rule {rule.name!r}: {named} has no numeric {size_field}",
-                rule=rule.name,
-            )
-        if size > limit[1]:
-            raise OrderTooLarge(
-                f"guardrail rule {rule.name!r}: {named} {size_field} {size} is over max_size"
-                f" {limit[1]} (pattern {limit[0].text})",
-                rule=rule.name,
-            )
+    size = _judge_size(rule, item, named, size_field, placing=placing)
     derivative = is_derivative(inst_id)
     price = _number(item.get(px_field))
     if rule.max_notional is not None and not derivative and size is not None and price is not None:
@@ -171,3 +158,23 @@ def _judge_order(rule: Rule, item: dict[str, Any], where: str, *, placing: bool)
                 " allows only reduceOnly orders",
                 rule=rule.name,
             )
+
+
+def _judge_size(
+    rule: Rule, item: dict[str, Any], named: str, size_field: str, *, placing: bool
+) -> Decimal | None:
+    size = _number(item.get(size_field))
+    limit = rule.size_limit(str(item["instId"]))
+    if limit is None or (not placing and item.get(size_field) is None):
+        return size
+    if size is None:
+        raise OrderNotJudgeable(
+            f"guardrail rule {rule.name!r}: {named} has no numeric {size_field}", rule=rule.name
+        )
+    if size > limit[1]:
+        raise OrderTooLarge(
+            f"guardrail rule {rule.name!r}: {named} {size_field} {size} is over max_size"
+            f" {limit[1]} (pattern {limit[0].text})",
+            rule=rule.name,
+        )
+    return size

@@ -17,13 +17,13 @@ import json
 import os
 import time
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 import structlog
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
+    from pathlib import Path
 
     from aiohttp import web
 
@@ -170,7 +170,9 @@ class HaltBoard:
             self._log.error(
                 "signproxy.halt_state_unreadable", path=str(self._path), error=type(exc).__name__
             )
-            return HaltState(True, "the halt state file could not be read", "signproxy", 1)
+            return HaltState(
+                halted=True, reason="the halt state file could not be read", by="signproxy", at_ms=1
+            )
 
     def _write_file(self, state: HaltState) -> None:
         if self._path is None:
@@ -212,6 +214,3 @@ def _stat(path: Path) -> tuple[int, int, int] | None:
     except OSError:
         return None
     return (info.st_mtime_ns, info.st_size, info.st_ino)
-
-
-__all__ = ["HaltBoard", "HaltState", "Path", "SharedState"]
