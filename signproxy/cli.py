@@ -1,4 +1,5 @@
-"""Command line: ``signproxy serve``, ``signproxy check`` and ``signproxy emulator``.
+"""Command line: ``signproxy serve``, ``check``, ``emulator``, ``health``, and the operator's
+``halt``, ``resume`` and ``status`` (:mod:`signproxy.commands.operator`).
 
 The only module that reads the process environment and ``.env`` files.
 """
@@ -21,6 +22,7 @@ from dotenv import dotenv_values
 from signproxy import __version__
 from signproxy.commands.check import check_accounts, describe
 from signproxy.commands.health import check, health_url, probe_token
+from signproxy.commands.operator import add_operator_commands, run_operator
 from signproxy.emulator import EmulatedKey, create_emulator_app
 from signproxy.errors import ConfigError
 from signproxy.runtime.logs import Redactor, configure
@@ -65,6 +67,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             return check(url, args.timeout, probe_token(env))
         if args.command == "check":
             return _run_check(env)
+        if args.command in ("halt", "resume", "status"):
+            return run_operator(
+                args.command,
+                env,
+                url=args.url,
+                host=args.host,
+                port=args.port,
+                timeout=args.timeout,
+                reason=getattr(args, "reason", ""),
+                cancel_open=getattr(args, "cancel_open", False),
+            )
         return _runserve(env, args, redactor)
     except ConfigError as exc:
         if not configured:  # the log settings themselves were bad: use the defaults
@@ -116,6 +129,7 @@ def _parser() -> argparse.ArgumentParser:
     health.add_argument("--port", type=int, help="the proxy's port (default: SIGNPROXY_PORT)")
     health.add_argument("--url", help="the full URL to ask instead")
     health.add_argument("--timeout", type=float, default=3.0, help="seconds (default 3)")
+    add_operator_commands(commands)
     return parser
 
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 from multidict import CIMultiDict
 
+from signproxy.emulator import pending
 from signproxy.emulator.auth import AuthFailure, EmulatedKey, SignedRequest, verify
 from signproxy.emulator.endpoints import Book, Call, answer
 from signproxy.emulator.ws import install as install_ws
@@ -40,6 +41,7 @@ class Received:
     body: bytes
     status: int
     code: str
+    at: float = field(default_factory=time.monotonic)  # when it arrived (rate checks in tests)
 
 
 @dataclass
@@ -51,6 +53,8 @@ class EmulatorState:
     received: list[Received] = field(default_factory=list)
     # A long-running emulator (`signproxy serve --emulator`) keeps only the newest requests.
     max_received: int = 10_000
+    # cancel-all-after's countdown runs this many times faster than the clock (tests).
+    countdown_scale: float = 1.0
     # One order book per API key, as on OKX (demo and live never share orders); order ids come
     # from one counter, so they are unique across keys too.
     books: dict[str, Book] = field(default_factory=dict)
@@ -134,4 +138,6 @@ def _respond(state: EmulatorState, request: web.Request, body: bytes) -> tuple[i
         except ValueError:
             return 400, {"code": "50002", "msg": "Json data format error", "data": []}
     call = Call(request.method, path, dict(request.query), parsed, now_ms)
+    if call.method == "POST" and path == pending.CANCEL_ALL_AFTER:
+        return pending.cancel_all_after(book, call, state.countdown_scale)
     return answer(book, call)
