@@ -1,5 +1,6 @@
-"""Command line: ``signproxy serve``, ``check``, ``emulator``, ``health``, and the operator's
-``halt``, ``resume`` and ``status`` (:mod:`signproxy.commands.operator`).
+"""Command line: ``signproxy serve``, ``check``, ``emulator``, ``health``, ``halt``, ``resume``...
+
+The operator's ``halt``, ``resume`` and ``status`` are in :mod:`signproxy.commands.operator`.
 
 The only module that reads the process environment and ``.env`` files.
 """

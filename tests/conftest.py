@@ -20,6 +20,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from multidict import CIMultiDictProxy
+from support.proxy_process import Processes
 from support.redis_server import RedisServer
 from yarl import URL
 
@@ -312,3 +313,15 @@ def node_clients(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     assert result.returncode == 0, "npm ci failed:\n" + result.stdout + result.stderr
     return target
+
+
+@pytest.fixture
+async def processes(tmp_path: Path) -> AsyncIterator[Processes]:
+    """Real ``signproxy`` processes (serve and commands), all killed when the test ends."""
+    work = tmp_path / "cwd"
+    work.mkdir()
+    started = Processes(work)
+    try:
+        yield started
+    finally:
+        await started.close()
