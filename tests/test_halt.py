@@ -122,7 +122,7 @@ async def test_a_restarted_proxy_is_still_halted(
 async def test_cancel_open_empties_a_book_of_150_orders_within_okx_limits(
     emulator: EmulatorState, emulator_url: str, processes, tmp_path: Path
 ) -> None:
-    """halt --cancel-open pages through 150 pending orders and 3 algo orders and cancels them all, in batches of at most 20 (algos 10), never over OKX's rates."""
+    """Halt --cancel-open pages through 150 pending orders and 3 algo orders and cancels them all, in batches of at most 20 (algos 10), never over OKX's rates."""
     book = emulator.book_for(LIVE_KEY.api_key)
     for index in range(150):
         book.place({**ORDER, "sz": "1", "instId": "BTC-USDT" if index % 3 else "ETH-USDT"}, 0)
@@ -130,7 +130,7 @@ async def test_cancel_open_empties_a_book_of_150_orders_within_okx_limits(
     async with aiohttp.ClientSession() as session:
         for _ in range(3):
             body = {**ORDER, "sz": "1", "ordType": "conditional", "slTriggerPx": "0.5"}
-            status, answer = await post(session, served.url + "/api/v5/trade/order-algo", body)
+            _, answer = await post(session, served.url + "/api/v5/trade/order-algo", body)
             assert answer["code"] == "0"
     code, out = await processes.command("halt", "--cancel-open", "--url", served.url, env=CLI_ENV)
     assert code == 0

@@ -37,10 +37,10 @@ class Served:
         """The log lines of one event, in order."""
         return [line for line in self.lines if line.get("event") == name]
 
-    async def wait_event(self, name: str, timeout: float = 20.0) -> dict[str, Any]:
-        """Wait for the first line of an event."""
-        async with asyncio.timeout(timeout):
-            while not self.events(name):  # noqa: ASYNC110 - lines come from the subprocess
+    async def wait_event(self, name: str) -> dict[str, Any]:
+        """Wait (at most 20 s) for the first line of an event."""
+        async with asyncio.timeout(20):
+            while not self.events(name):
                 if self.process.returncode is not None:
                     msg = f"signproxy exited with {self.process.returncode} before {name}"
                     raise RuntimeError(msg)
