@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, cast
 from signproxy.okx.hosts import derive_ws_base
 from signproxy.settings.access import Access, read_access
 from signproxy.settings.account_env import read_accounts, unbound_token_warnings
-from signproxy.settings.accounts import DEFAULT_ACCOUNT, Account, Accounts
 from signproxy.settings.credentials import Credentials, Secret
 from signproxy.settings.redis import read_redis_url, redis_sensitive_values
 from signproxy.settings.switches import Switches, read_switches
@@ -25,6 +24,7 @@ if TYPE_CHECKING:
 
     from signproxy.okx.canonical import BodyMode
     from signproxy.runtime.logs import LogFormat
+    from signproxy.settings.accounts import Accounts
 
 DEFAULT_PORT = 8787
 DEFAULT_UPSTREAM = "https://www.okx.com"
@@ -37,7 +37,9 @@ __all__ = ["Credentials", "Secret", "Settings", "merge_sources"]
 class Settings:
     """Everything the proxy needs to run. Build it with :meth:`from_env`."""
 
-    credentials: Credentials
+    # Every account; the primary one (``default``, or the only one) is ``accounts.primary``.
+    accounts: Accounts
+    # The REST host of accounts that name none (SIGNPROXY_UPSTREAM).
     upstream: str = DEFAULT_UPSTREAM
     host: str = "127.0.0.1"
     port: int = DEFAULT_PORT
@@ -61,19 +63,16 @@ class Settings:
     # Shared state for a fleet of proxies (rate budgets, de-duplication, halt); None: in-process.
     redis_url: Secret | None = None
     warnings: tuple[str, ...] = field(default=(), compare=False)
-    # Every account; ``credentials`` and ``upstream`` are the primary (``default``) account's.
-    accounts: Accounts = field(default_factory=lambda: Accounts(()))
     watch_interval: int = 5
     # The dead-man switch, operator tokens and halt state (read at start), and the guardrail
     # rules (reloaded with the accounts).
     switches: Switches = field(default_factory=Switches)
     rules: Rules = field(default_factory=lambda: Rules(()))
 
-    def __post_init__(self) -> None:
-        """Settings made with credentials only (no accounts) get them as the default account."""
-        if not self.accounts.accounts:
-            default = Account(DEFAULT_ACCOUNT, self.credentials, self.upstream, "OKX_API_*")
-            object.__setattr__(self, "accounts", Accounts((default,)))
+    @property
+    def credentials(self) -> Credentials:
+        """The primary account's credentials."""
+        return self.accounts.primary.credentials
 
     @classmethod
     def from_env(
@@ -99,7 +98,7 @@ class Settings:
         reader.warnings.extend(unbound_token_warnings(access.client_tokens, accounts))
         switches, rules = read_switches(reader, accounts.names, access.client_tokens)
         return cls(
-            credentials=accounts.primary.credentials,
+            accounts=accounts,
             upstream=default_upstream,
             host=bind_host,
             port=port
@@ -135,7 +134,6 @@ class Settings:
             workers=reader.integer("SIGNPROXY_WORKERS", 1, 1, 64),
             redis_url=read_redis_url(reader),
             warnings=tuple(reader.warnings),
-            accounts=accounts,
             watch_interval=reader.integer("SIGNPROXY_WATCH_INTERVAL", 5, 0, 3600),
             switches=switches,
             rules=rules,
@@ -144,7 +142,6 @@ class Settings:
     def sensitive_values(self) -> tuple[str, ...]:
         """Every value that must never appear in output."""
         return (
-            *self.credentials.sensitive_values(),
             *self.accounts.sensitive_values(),
             *self.access.sensitive_values(),
             *redis_sensitive_values(self.redis_url),

@@ -14,7 +14,7 @@ from __future__ import annotations
 import types
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from signproxy.errors import ConfigError
 from signproxy.settings.account_env import variable_prefix
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from signproxy.settings.tokens import ClientToken
+    from signproxy.settings.variables import VariableReader
 
 DEADMAN_VARIABLE = "SIGNPROXY_DEADMAN_S"
 ON_STOP_VARIABLE = "SIGNPROXY_DEADMAN_ON_STOP"
@@ -36,22 +37,6 @@ RULES_VARIABLE = "SIGNPROXY_RULES_FILE"
 # OKX's cancel-all-after takes 0 (off) or 10 to 120 seconds (okx-facts.md, "Orders").
 DEADMAN_MIN_S = 10
 DEADMAN_MAX_S = 120
-
-
-class SwitchReader(Protocol):
-    """What :func:`read_switches` needs from ``variables.VariableReader``."""
-
-    env: Mapping[str, str]
-    warnings: list[str]
-
-    def text(self, name: str, default: str) -> str:
-        """A plain variable, or ``default``."""
-
-    def choice(self, name: str, allowed: tuple[str, ...]) -> str:
-        """One of ``allowed``; the first is the default."""
-
-    def optional_secret(self, name: str) -> str | None:
-        """A variable that may instead come from the file ``<name>_FILE`` names."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +66,7 @@ class Switches:
         return tuple(token.token for token in self.operator_tokens)
 
 
-def deadman_seconds(reader: SwitchReader, name: str, default: int) -> int:
+def deadman_seconds(reader: VariableReader, name: str, default: int) -> int:
     """``name`` as 0 or 10-120 seconds; ``default`` when unset."""
     value = reader.text(name, "")
     if not value:
@@ -99,7 +84,7 @@ def deadman_seconds(reader: SwitchReader, name: str, default: int) -> int:
 
 
 def read_switches(
-    reader: SwitchReader, accounts: tuple[str, ...], client_tokens: tuple[ClientToken, ...]
+    reader: VariableReader, accounts: tuple[str, ...], client_tokens: tuple[ClientToken, ...]
 ) -> tuple[Switches, Rules]:
     """Read the switches' settings and the rules file.
 
@@ -148,7 +133,7 @@ def read_switches(
     return switches, rules
 
 
-def _state_dir(reader: SwitchReader) -> Path | None:
+def _state_dir(reader: VariableReader) -> Path | None:
     configured = reader.text(STATE_DIR_VARIABLE, "")
     if configured:
         return Path(configured)
