@@ -47,16 +47,11 @@ WINDOW_S = 60.0
 _JUDGED = frozenset({Action.PLACE, Action.AMEND})
 
 
-def is_derivative(inst_id: str) -> bool:
-    """SWAP (``BTC-USDT-SWAP``), FUTURES (``BTC-USD-250328``), OPTION (five parts)."""
-    return inst_id.endswith("-SWAP") or inst_id.count("-") >= 2  # noqa: PLR2004
-
-
 def _number(value: object) -> Decimal | None:
-    if value is None or value == "":
+    if value is None or value == "" or isinstance(value, bool):
         return None
     try:
-        number = Decimal(str(value))
+        number = Decimal(value if isinstance(value, str) else str(value))
     except InvalidOperation:
         return None
     return number if number.is_finite() else None
@@ -90,15 +85,15 @@ class Guardrails:
             return
         items = payload if isinstance(payload, list) else [payload]
         placing = endpoint.action is Action.PLACE
-        for rule in rules:
-            for index, item in enumerate(items):
-                where = f"order {index}" if endpoint.batch else "the order"
-                if not isinstance(item, dict):
-                    raise OrderNotJudgeable(
-                        f"guardrail rule {rule.name!r}: {where} is not a JSON object",
-                        rule=rule.name,
-                    )
-                _judge_order(rule, item, where, placing=placing)
+        for index, item in enumerate(items):
+            if not isinstance(item, dict):
+                raise OrderNotJudgeable(
+                    f"guardrail rule {rules[0].name!r}: {_where(endpoint, index)} is not a JSON"
+                    " object",
+                    rule=rules[0].name,
+                )
+            for rule in rules:
+                _judge_order(rule, item, endpoint, index, placing=placing)
         if placing:
             self._count(rules, client, len(items))
 
@@ -123,58 +118,75 @@ class Guardrails:
             window.extend([now] * orders)
 
 
-def _judge_order(rule: Rule, item: dict[str, Any], where: str, *, placing: bool) -> None:
+def _where(endpoint: Endpoint, index: int, inst_id: str | None = None) -> str:
+    where = f"order {index}" if endpoint.batch else "the order"
+    return where if inst_id is None else f"{where} ({inst_id})"
+
+
+def _judge_order(
+    rule: Rule, item: dict[str, Any], endpoint: Endpoint, index: int, *, placing: bool
+) -> None:
     inst_id = item.get("instId")
     if not isinstance(inst_id, str) or not inst_id:
         if rule.instruments is not None or rule.max_size or rule.reduce_only:
             raise OrderNotJudgeable(
-                f"guardrail rule {rule.name!r}: {where} has no instId to judge", rule=rule.name
-            )
-        return
-    named = f"{where} ({inst_id})"
-    if rule.instruments is not None and not any(p.matches(inst_id) for p in rule.instruments):
-        allowed = ", ".join(p.text for p in rule.instruments) or "none"
-        raise InstrumentNotAllowed(
-            f"guardrail rule {rule.name!r}: {named} is not in instruments [{allowed}]",
-            rule=rule.name,
-        )
-    size_field, px_field = ("sz", "px") if placing else ("newSz", "newPx")
-    size = _judge_size(rule, item, named, size_field, placing=placing)
-    derivative = is_derivative(inst_id)
-    price = _number(item.get(px_field))
-    if rule.max_notional is not None and not derivative and size is not None and price is not None:
-        notional = size * price
-        if notional > rule.max_notional:
-            raise NotionalTooLarge(
-                f"guardrail rule {rule.name!r}: {named} notional {notional.normalize():f}"
-                f" ({size_field} x {px_field}) is over max_notional {rule.max_notional}",
+                f"guardrail rule {rule.name!r}: {_where(endpoint, index)} has no instId to judge",
                 rule=rule.name,
             )
-    if rule.reduce_only and placing and derivative:
+        return
+    facts = rule.facts(inst_id)
+    if not facts.allowed:
+        allowed = ", ".join(p.text for p in rule.instruments or ()) or "none"
+        raise InstrumentNotAllowed(
+            f"guardrail rule {rule.name!r}: {_where(endpoint, index, inst_id)} is not in"
+            f" instruments [{allowed}]",
+            rule=rule.name,
+        )
+    size_field = "sz" if placing else "newSz"
+    size: Decimal | None = None
+    limit = facts.size_limit
+    if limit is not None and (placing or item.get(size_field) is not None):
+        size = _number(item.get(size_field))
+        if size is None:
+            raise OrderNotJudgeable(
+                f"guardrail rule {rule.name!r}: {_where(endpoint, index, inst_id)} has no numeric"
+                f" {size_field}",
+                rule=rule.name,
+            )
+        if size > limit[1]:
+            raise OrderTooLarge(
+                f"guardrail rule {rule.name!r}: {_where(endpoint, index, inst_id)} {size_field}"
+                f" {size} is over max_size {limit[1]} (pattern {limit[0].text})",
+                rule=rule.name,
+            )
+    if rule.max_notional is not None and not facts.derivative:
+        _judge_notional(rule, item, _where(endpoint, index, inst_id), size, placing=placing)
+    if rule.reduce_only and placing and facts.derivative:
         flag = item.get("reduceOnly")
         if flag is not True and str(flag).lower() != "true":
             raise ReduceOnlyRequired(
-                f"guardrail rule {rule.name!r}: {named} is a derivative order and the rule"
-                " allows only reduceOnly orders",
+                f"guardrail rule {rule.name!r}: {_where(endpoint, index, inst_id)} is a derivative"
+                " order and the rule allows only reduceOnly orders",
                 rule=rule.name,
             )
 
 
-def _judge_size(
-    rule: Rule, item: dict[str, Any], named: str, size_field: str, *, placing: bool
-) -> Decimal | None:
-    size = _number(item.get(size_field))
-    limit = rule.size_limit(str(item["instId"]))
-    if limit is None or (not placing and item.get(size_field) is None):
-        return size
+def _judge_notional(
+    rule: Rule, item: dict[str, Any], named: str, size: Decimal | None, *, placing: bool
+) -> None:
+    size_field, px_field = ("sz", "px") if placing else ("newSz", "newPx")
+    price = _number(item.get(px_field))
+    if price is None:
+        return
     if size is None:
-        raise OrderNotJudgeable(
-            f"guardrail rule {rule.name!r}: {named} has no numeric {size_field}", rule=rule.name
-        )
-    if size > limit[1]:
-        raise OrderTooLarge(
-            f"guardrail rule {rule.name!r}: {named} {size_field} {size} is over max_size"
-            f" {limit[1]} (pattern {limit[0].text})",
+        size = _number(item.get(size_field))
+        if size is None:
+            return
+    notional = size * price
+    assert rule.max_notional is not None  # noqa: S101 - the caller checks
+    if notional > rule.max_notional:
+        raise NotionalTooLarge(
+            f"guardrail rule {rule.name!r}: {named} notional {notional.normalize():f}"
+            f" ({size_field} x {px_field}) is over max_notional {rule.max_notional}",
             rule=rule.name,
         )
-    return size

@@ -65,6 +65,23 @@ class Pattern:
         return self.regex.match(inst_id) is not None
 
 
+def is_derivative(inst_id: str) -> bool:
+    """SWAP (``BTC-USDT-SWAP``), FUTURES (``BTC-USD-250328``), OPTION (five parts)."""
+    return inst_id.endswith("-SWAP") or inst_id.count("-") >= 2  # noqa: PLR2004
+
+
+@dataclass(frozen=True, slots=True)
+class InstrumentFacts:
+    """What one rule says about one instrument: allowed, its size limit, derivative or not."""
+
+    allowed: bool
+    size_limit: tuple[Pattern, Decimal] | None
+    derivative: bool
+
+
+_MAX_REMEMBERED = 4096  # instrument ids come from clients: remember a bounded number
+
+
 @dataclass(frozen=True, slots=True)
 class Rule:
     """One rule: whom it applies to and its limits (None or empty: no such limit)."""
@@ -77,6 +94,22 @@ class Rule:
     max_notional: Decimal | None = None
     reduce_only: bool = False
     max_orders_per_minute: int | None = None
+    _facts: dict[str, InstrumentFacts] = field(default_factory=dict, repr=False, compare=False)
+
+    def facts(self, inst_id: str) -> InstrumentFacts:
+        """The rule's verdicts on ``inst_id``, computed once per instrument.
+
+        Glob matching is the costly part of judging an order, and bots trade few instruments.
+        """
+        found = self._facts.get(inst_id)
+        if found is None:
+            if len(self._facts) >= _MAX_REMEMBERED:
+                self._facts.clear()
+            allowed = self.instruments is None or any(p.matches(inst_id) for p in self.instruments)
+            found = self._facts[inst_id] = InstrumentFacts(
+                allowed, self.size_limit(inst_id), is_derivative(inst_id)
+            )
+        return found
 
     def applies(self, client: str | None, account: str | None) -> bool:
         """Whether the rule applies to requests of ``client`` (token name) on ``account``."""
