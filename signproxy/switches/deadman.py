@@ -128,6 +128,14 @@ class Deadman:
         return True, "; ".join(parts) or "off"
 
     async def _keep(self, entry: DeadmanEntry) -> None:
+        while True:
+            try:
+                await self._keep_refreshing(entry)
+            except Exception:  # noqa: BLE001 - a bug must not end the switch for good
+                self._log.exception("signproxy.deadman_internal_error", account=entry.account)
+                await asyncio.sleep(self._gap)
+
+    async def _keep_refreshing(self, entry: DeadmanEntry) -> None:
         next_allowed = 0.0
         while True:
             timeout = None
