@@ -4,6 +4,7 @@ Shipped in the package so bot authors can test offline too (``signproxy emulator
 the four ``OK-ACCESS-*`` headers, the key, passphrase and demo flag, a timestamp within 30 s of
 its own clock, and the signature over the *raw* request target and *raw* body bytes it received.
 It answers with OKX's error codes or canned OKX-shaped bodies, and records every request.
+Pending orders, algo orders and cancel-all-after's countdown are in :mod:`.pending`.
 """
 
 from __future__ import annotations

@@ -5,4 +5,5 @@
 - :mod:`.accounts`: the account model signing uses; :mod:`.account_env` reads it from variables.
 - :mod:`.credentials`: secrets that never show themselves.
 - :mod:`.access`, :mod:`.tokens`, :mod:`.netnames`: who may use the proxy and from where.
+- :mod:`.switches`: the dead-man switch, operator tokens, the halt's state dir, the rules file.
 """
