@@ -88,12 +88,12 @@ class Guardrails:
         for index, item in enumerate(items):
             if not isinstance(item, dict):
                 raise OrderNotJudgeable(
-                    f"guardrail rule {rules[0].name!r}: {_where(endpoint, index)} is not a JSON"
-                    " object",
+                    f"guardrail rule {rules[0].name!r}: order {index} is not a JSON object",
                     rule=rules[0].name,
                 )
+            order = _Order(item, endpoint, index)
             for rule in rules:
-                _judge_order(rule, item, endpoint, index, placing=placing)
+                _judge_order(rule, order, placing=placing)
         if placing:
             self._count(rules, client, len(items))
 
@@ -118,19 +118,34 @@ class Guardrails:
             window.extend([now] * orders)
 
 
-def _where(endpoint: Endpoint, index: int, inst_id: str | None = None) -> str:
-    where = f"order {index}" if endpoint.batch else "the order"
-    return where if inst_id is None else f"{where} ({inst_id})"
+class _Order:
+    """One order being judged: its fields, numbers parsed once for every rule, its name."""
+
+    __slots__ = ("_numbers", "endpoint", "index", "item")
+
+    def __init__(self, item: dict[str, Any], endpoint: Endpoint, index: int) -> None:
+        self.item = item
+        self.endpoint = endpoint
+        self.index = index
+        self._numbers: dict[str, Decimal | None] = {}
+
+    def number(self, name: str) -> Decimal | None:
+        if name not in self._numbers:
+            self._numbers[name] = _number(self.item.get(name))
+        return self._numbers[name]
+
+    def where(self, inst_id: str | None = None) -> str:
+        where = f"order {self.index}" if self.endpoint.batch else "the order"
+        return where if inst_id is None else f"{where} ({inst_id})"
 
 
-def _judge_order(
-    rule: Rule, item: dict[str, Any], endpoint: Endpoint, index: int, *, placing: bool
-) -> None:
+def _judge_order(rule: Rule, order: _Order, *, placing: bool) -> None:
+    item = order.item
     inst_id = item.get("instId")
     if not isinstance(inst_id, str) or not inst_id:
         if rule.instruments is not None or rule.max_size or rule.reduce_only:
             raise OrderNotJudgeable(
-                f"guardrail rule {rule.name!r}: {_where(endpoint, index)} has no instId to judge",
+                f"guardrail rule {rule.name!r}: {order.where()} has no instId to judge",
                 rule=rule.name,
             )
         return
@@ -138,55 +153,49 @@ def _judge_order(
     if not facts.allowed:
         allowed = ", ".join(p.text for p in rule.instruments or ()) or "none"
         raise InstrumentNotAllowed(
-            f"guardrail rule {rule.name!r}: {_where(endpoint, index, inst_id)} is not in"
+            f"guardrail rule {rule.name!r}: {order.where(inst_id)} is not in"
             f" instruments [{allowed}]",
             rule=rule.name,
         )
     size_field = "sz" if placing else "newSz"
-    size: Decimal | None = None
     limit = facts.size_limit
     if limit is not None and (placing or item.get(size_field) is not None):
-        size = _number(item.get(size_field))
+        size = order.number(size_field)
         if size is None:
             raise OrderNotJudgeable(
-                f"guardrail rule {rule.name!r}: {_where(endpoint, index, inst_id)} has no numeric"
-                f" {size_field}",
+                f"guardrail rule {rule.name!r}: {order.where(inst_id)} has no numeric {size_field}",
                 rule=rule.name,
             )
         if size > limit[1]:
             raise OrderTooLarge(
-                f"guardrail rule {rule.name!r}: {_where(endpoint, index, inst_id)} {size_field}"
+                f"guardrail rule {rule.name!r}: {order.where(inst_id)} {size_field}"
                 f" {size} is over max_size {limit[1]} (pattern {limit[0].text})",
                 rule=rule.name,
             )
     if rule.max_notional is not None and not facts.derivative:
-        _judge_notional(rule, item, _where(endpoint, index, inst_id), size, placing=placing)
+        _judge_notional(rule, order, inst_id, placing=placing)
     if rule.reduce_only and placing and facts.derivative:
         flag = item.get("reduceOnly")
         if flag is not True and str(flag).lower() != "true":
             raise ReduceOnlyRequired(
-                f"guardrail rule {rule.name!r}: {_where(endpoint, index, inst_id)} is a derivative"
+                f"guardrail rule {rule.name!r}: {order.where(inst_id)} is a derivative"
                 " order and the rule allows only reduceOnly orders",
                 rule=rule.name,
             )
 
 
-def _judge_notional(
-    rule: Rule, item: dict[str, Any], named: str, size: Decimal | None, *, placing: bool
-) -> None:
+def _judge_notional(rule: Rule, order: _Order, inst_id: str, *, placing: bool) -> None:
     size_field, px_field = ("sz", "px") if placing else ("newSz", "newPx")
-    price = _number(item.get(px_field))
-    if price is None:
+    price = order.number(px_field)
+    size = order.number(size_field)
+    if price is None or size is None:
         return
-    if size is None:
-        size = _number(item.get(size_field))
-        if size is None:
-            return
     notional = size * price
     assert rule.max_notional is not None  # noqa: S101 - the caller checks
     if notional > rule.max_notional:
         raise NotionalTooLarge(
-            f"guardrail rule {rule.name!r}: {named} notional {notional.normalize():f}"
-            f" ({size_field} x {px_field}) is over max_notional {rule.max_notional}",
+            f"guardrail rule {rule.name!r}: {order.where(inst_id)} notional"
+            f" {notional.normalize():f} ({size_field} x {px_field}) is over max_notional"
+            f" {rule.max_notional}",
             rule=rule.name,
         )
