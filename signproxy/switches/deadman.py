@@ -37,6 +37,9 @@ if TYPE_CHECKING:
 
 CANCEL_ALL_AFTER = "/api/v5/trade/cancel-all-after"
 REFRESH_GAP_S = 2.0  # half of OKX's limit (1 request/s), so jitter never trips it
+OKX_SPACING_S = (
+    1.1  # OKX's limit, with a margin: the disarm on stop waits this long after a refresh
+)
 
 
 @dataclass(slots=True)
@@ -49,6 +52,7 @@ class DeadmanEntry:
     trigger_ms: int | None = None  # OKX's triggerTime of the last refresh (Unix ms)
     refreshed_ms: int | None = None  # when the last refresh succeeded (Unix ms)
     failures: int = 0
+    sent_at: float = float("-inf")  # monotonic time of the last cancel-all-after sent
     wake: asyncio.Event = field(default_factory=asyncio.Event)
 
     def armed(self, now_ms: int) -> bool:
@@ -108,9 +112,16 @@ class Deadman:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         if self._disarm:
-            for entry in self.entries.values():
-                if entry.armed(_now_ms()):
-                    await self._send(entry, 0)
+            armed = [entry for entry in self.entries.values() if entry.armed(_now_ms())]
+            await asyncio.gather(*(self._disarm_one(entry) for entry in armed))
+
+    async def _disarm_one(self, entry: DeadmanEntry) -> None:
+        for _ in range(2):  # a refresh may have just gone out: wait for OKX's spacing, once more
+            delay = entry.sent_at + OKX_SPACING_S - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            if await self._send(entry, 0):
+                return
 
     def check(self) -> CheckResult:
         """The readiness detail (always ready: the switch protects, it does not serve)."""
@@ -166,6 +177,7 @@ class Deadman:
         if account is None:  # removed by a reload
             return True
         was_armed = entry.armed(_now_ms())
+        entry.sent_at = time.monotonic()
         try:
             status, answer = await self._caller.call(
                 account, "POST", CANCEL_ALL_AFTER, {"timeOut": str(seconds)}
