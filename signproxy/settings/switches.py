@@ -115,6 +115,13 @@ def read_switches(
                 f"{token.name}: is also a client token; operator and client tokens must differ",
             )
     state_dir = _state_dir(reader)
+    if operators and state_dir is None and reader.text("SIGNPROXY_WORKERS", "1") != "1":
+        raise ConfigError(
+            STATE_DIR_VARIABLE,
+            "is required with SIGNPROXY_OPERATOR_TOKENS and SIGNPROXY_WORKERS > 1: the workers"
+            " learn of a halt through the state file, so without it a halt would stop only the"
+            " worker that received it",
+        )
     if operators and state_dir is None:
         reader.warnings.append(
             f"{STATE_DIR_VARIABLE}: not set, so a halt is kept in memory only and a restarted"

@@ -98,6 +98,10 @@ async def test_the_heartbeat_follows_the_token_binding(proxy_from_env, emulator_
         ({"SIGNPROXY_DEADMAN_S": "121"}, r"0 \(off\) or 10-120"),
         ({"SIGNPROXY_DEADMAN_S": "ten"}, "whole number"),
         ({"SIGNPROXY_DEADMAN_ON_STOP": "cancel"}, "stay, disarm"),
+        (
+            {"SIGNPROXY_OPERATOR_TOKENS": f"ops:{OPERATOR}", "SIGNPROXY_WORKERS": "2"},
+            "a halt would stop only the worker",
+        ),
     ],
 )
 def test_switch_settings_are_validated(variables, problem) -> None:
