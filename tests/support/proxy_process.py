@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import os
+import signal
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,18 +65,19 @@ class Processes:
         self.started: list[asyncio.subprocess.Process] = []
         self.served: list[Served] = []
 
-    async def serve(self, env: dict[str, str]) -> Served:
-        """Start ``signproxy serve --port 0`` and wait until it listens."""
+    async def serve(self, env: dict[str, str], port: int = 0) -> Served:
+        """Start ``signproxy serve --port <port>`` and wait until it (a worker) listens."""
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
             "signproxy",
             "serve",
             "--port",
-            "0",
+            str(port),
             env=clean_env(**env),
             cwd=self.cwd,
             stdout=asyncio.subprocess.PIPE,
+            start_new_session=True,  # its workers too can be killed as one group
         )
         self.started.append(process)
         served = Served(process)
@@ -101,9 +103,9 @@ class Processes:
         return process.returncode or 0, out.decode()
 
     async def stop(self, served: Served, *, kill: bool = False) -> int:
-        """SIGTERM (or SIGKILL) one server and wait for it."""
+        """SIGTERM one server (its workers stop with it), or SIGKILL it and its workers."""
         if kill:
-            served.process.kill()
+            _kill_group(served.process)
         else:
             served.process.terminate()
         async with asyncio.timeout(20):
@@ -113,10 +115,10 @@ class Processes:
         return code
 
     async def close(self) -> None:
-        """Kill everything still running."""
+        """Kill everything still running (a server's workers included)."""
         for process in self.started:
             if process.returncode is None:
-                process.kill()
+                _kill_group(process)
                 with contextlib.suppress(ProcessLookupError):
                     await process.wait()
         for served in self.served:
@@ -124,3 +126,15 @@ class Processes:
                 served.reader.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await served.reader
+
+
+def _kill_group(process: asyncio.subprocess.Process) -> None:
+    """SIGKILL the process's group (a server and its workers); commands are killed alone.
+
+    Called only while the process has not been reaped, so its pid (the group's id) cannot have
+    been reused by anything else.
+    """
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+    with contextlib.suppress(ProcessLookupError):
+        process.kill()

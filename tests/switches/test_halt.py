@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -175,3 +177,28 @@ async def test_the_cli_fails_without_a_valid_operator_token(
     assert json.loads(out)["code"] == "SPX852"
     code, _ = await processes.command("halt", "--url", served.url, env={})
     assert code == 2
+
+
+async def test_a_halt_reaches_every_worker(emulator_url: str, processes, tmp_path: Path) -> None:
+    """With SIGNPROXY_WORKERS=2 a halt answered by one worker refuses orders on fresh connections to either."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = halt_env(emulator_url, tmp_path / "state", SIGNPROXY_WORKERS="2")
+    served = await processes.serve(env, port=port)
+    async with asyncio.timeout(20):
+        while len(served.events("signproxy.listening")) < 2:  # noqa: ASYNC110 - log lines
+            await asyncio.sleep(0.05)
+    code, _ = await processes.command("halt", "--url", served.url, env=CLI_ENV)
+    assert code == 0
+    await asyncio.sleep(1.0)  # the workers poll the state file every 0.25 s
+    codes = set()
+    for _ in range(20):  # a new connection each time: the kernel spreads them over the workers
+        connector = aiohttp.TCPConnector(force_close=True)
+        async with aiohttp.ClientSession(connector=connector) as session:
+            _, answer = await post(
+                session, served.url + "/api/v5/trade/order", {**ORDER, "sz": "1"}
+            )
+            codes.add(answer["code"])
+    assert codes == {"SPX850"}
+    assert len({line["pid"] for line in served.events("signproxy.listening")}) == 2
