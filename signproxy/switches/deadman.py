@@ -1,16 +1,18 @@
 """The dead-man switch: OKX's cancel-all-after, kept armed for as long as bots show up.
 
-For each account with ``N`` seconds configured, a task sends ``POST
-/api/v5/trade/cancel-all-after`` ``{"timeOut": "N"}`` whenever a bot was seen on the account
-since the last refresh, at most once every :data:`REFRESH_GAP_S` seconds (OKX allows one
-request per second). A bot is seen on any REST request or WebSocket frame on the account, and
-on ``GET /-/heartbeat``. So while bots are active OKX's countdown keeps being pushed back, and
-it runs out about N seconds after the last bot was seen (at most N + the gap): OKX then cancels
-the account's pending orders. If the proxy dies or loses OKX, the countdown runs out too: that
-is the point. A failed refresh is tried again after the gap; N >= 10 leaves room for several.
+For each account with ``N`` seconds configured, a bot is seen on any REST request or WebSocket
+frame on the account, and on ``GET /-/heartbeat``. From the first sight, a task sends ``POST
+/api/v5/trade/cancel-all-after`` every :data:`REFRESH_GAP_S` seconds (OKX allows one request per
+second) with a ``timeOut`` that makes OKX's countdown end ``N`` + :data:`MARGIN_S` seconds after
+the bot was last seen (never more than N from now, never under OKX's 10). While a bot is active
+that is ``timeOut`` N, refreshed every 2 s, so several refreshes in a row may fail (logged, and
+simply sent again at the next tick) before OKX acts. Once no bot is seen, the end stays where it
+is: refreshing stops when it is less than 10 s away (``signproxy.deadman_released``), and OKX
+cancels the account's pending orders about N + 4 s after the bot was last seen
+(``signproxy.deadman_expired`` is logged then). If the proxy dies or loses OKX, the countdown
+runs out N s after the last refresh: that is the point.
 
-Nothing is armed before a bot is first seen. When the countdown runs out the event
-``signproxy.deadman_expired`` is logged. On a clean stop the switch stays armed unless
+Nothing is armed before a bot is first seen. On a clean stop the switch stays armed unless
 ``SIGNPROXY_DEADMAN_ON_STOP=disarm`` (then ``timeOut`` 0 is sent).
 """
 
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -25,6 +28,7 @@ from typing import TYPE_CHECKING
 import structlog
 
 from signproxy.errors import UpstreamError
+from signproxy.settings.switches import DEADMAN_MIN_S
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
@@ -37,6 +41,7 @@ if TYPE_CHECKING:
 
 CANCEL_ALL_AFTER = "/api/v5/trade/cancel-all-after"
 REFRESH_GAP_S = 2.0  # half of OKX's limit (1 request/s), so jitter never trips it
+MARGIN_S = 2 * REFRESH_GAP_S  # the countdown ends this long after N s without a bot
 OKX_SPACING_S = (
     1.1  # OKX's limit, with a margin: the disarm on stop waits this long after a refresh
 )
@@ -66,9 +71,7 @@ class DeadmanEntry:
             "armed": self.armed(now_ms),
             "trigger_ms": self.trigger_ms,
             "last_refresh_ms": self.refreshed_ms,
-            "seen_s_ago": None
-            if self.last_seen is None
-            else round(time.monotonic() - self.last_seen, 3),
+            "seen_s_ago": _ago(self.last_seen),
             "failures": self.failures,
         }
 
@@ -147,8 +150,20 @@ class Deadman:
                 await asyncio.sleep(self._gap)
 
     async def _keep_refreshing(self, entry: DeadmanEntry) -> None:
-        next_allowed = 0.0
         while True:
+            await self._wait_for_bot(entry)
+            await self._refresh_while_seen(entry)
+            self._log.info(
+                "signproxy.deadman_released",
+                account=entry.account,
+                seconds=entry.seconds,
+                seen_s_ago=_ago(entry.last_seen),
+                trigger_ms=entry.trigger_ms,
+            )
+
+    async def _wait_for_bot(self, entry: DeadmanEntry) -> None:
+        """Wait until a bot is seen; say so when the countdown armed before runs out."""
+        while not entry.wake.is_set():
             timeout = None
             if entry.trigger_ms is not None and entry.armed(_now_ms()):
                 timeout = (entry.trigger_ms - _now_ms()) / 1000
@@ -159,18 +174,25 @@ class Deadman:
                     "signproxy.deadman_expired",
                     account=entry.account,
                     seconds=entry.seconds,
-                    seen_s_ago=None
-                    if entry.last_seen is None
-                    else round(time.monotonic() - entry.last_seen, 3),
+                    seen_s_ago=_ago(entry.last_seen),
                 )
-                continue
+
+    async def _refresh_while_seen(self, entry: DeadmanEntry) -> None:
+        """Refresh every gap until the countdown may end ``N`` + margin after the last sight.
+
+        Each refresh asks for the countdown to end at ``last seen + N + MARGIN_S`` (at most N
+        from now, at least OKX's 10): while a bot is active that is N from now, so several
+        refreshes in a row may fail before OKX acts; once it is quiet the end stays put, and
+        refreshing stops when it is closer than 10 s (OKX's shortest countdown).
+        """
+        while True:
             entry.wake.clear()
-            delay = next_allowed - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            next_allowed = time.monotonic() + self._gap
-            if not await self._send(entry, entry.seconds):
-                entry.wake.set()  # still owed: try again after the gap
+            assert entry.last_seen is not None  # noqa: S101 - woken by seen()
+            remaining = entry.last_seen + entry.seconds + MARGIN_S - time.monotonic()
+            if remaining < DEADMAN_MIN_S:
+                return
+            await self._send(entry, min(entry.seconds, math.ceil(remaining)))
+            await asyncio.sleep(self._gap)
 
     async def _send(self, entry: DeadmanEntry, seconds: int) -> bool:
         account = self._accounts(entry.account)
@@ -214,6 +236,10 @@ class Deadman:
             failures=entry.failures,
         )
         return False
+
+
+def _ago(monotonic: float | None) -> float | None:
+    return None if monotonic is None else round(time.monotonic() - monotonic, 3)
 
 
 def _now_ms() -> int:

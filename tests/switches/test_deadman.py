@@ -35,10 +35,20 @@ async def wait_empty(book: Book) -> None:
             await asyncio.sleep(0.1)
 
 
+def timeouts(emulator: EmulatorState) -> list[int]:
+    return [
+        int(json.loads(r.body)["timeOut"])
+        for r in emulator.received
+        if r.target == "/api/v5/trade/cancel-all-after"
+    ]
+
+
 def deadman_env(emulator_url: str, **extra: str) -> dict[str, str]:
     ws = emulator_url.replace("http://", "ws://")
     return env_for(
-        LIVE_KEY, emulator_url, SIGNPROXY_DEADMAN_S="10", SIGNPROXY_WS_UPSTREAM=ws, **extra
+        LIVE_KEY,
+        emulator_url,
+        **{"SIGNPROXY_DEADMAN_S": "10", "SIGNPROXY_WS_UPSTREAM": ws, **extra},
     )
 
 
@@ -57,8 +67,11 @@ async def test_a_bot_that_stops_sending_has_its_orders_cancelled(
     assert armed["seconds"] == 10
     await wait_empty(book)
     assert book.countdown_fired == 1
+    released = await served.wait_event("signproxy.deadman_released")
+    assert released["account"] == "default"
     expired = await served.wait_event("signproxy.deadman_expired")
     assert expired["account"] == "default"
+    assert set(timeouts(emulator)) == {10}  # N=10: never more, never under OKX's 10
 
 
 async def test_a_heartbeating_bot_keeps_its_orders(
@@ -176,3 +189,19 @@ async def test_ready_and_metrics_show_the_switch(
     shown = next(line for line in metrics.splitlines() if line.startswith(gauge))
     assert float(shown.removeprefix(gauge)) == trigger / 1000
     assert "signproxy_deadman_last_refresh_timestamp_seconds" in metrics
+
+
+async def test_a_quiet_bot_is_not_protected_for_longer_than_n_seconds(
+    emulator: EmulatorState, emulator_url: str, processes
+) -> None:
+    """Seen once with N=30, the refreshes keep the countdown's end where it was (timeOut shrinks from 30) instead of pushing it back."""
+    served = await processes.serve(deadman_env(emulator_url, SIGNPROXY_DEADMAN_S="30"))
+    async with aiohttp.ClientSession() as session, session.get(served.url + "/-/heartbeat"):
+        pass
+    async with asyncio.timeout(30):
+        while len(timeouts(emulator)) < 5:  # noqa: ASYNC110 - refreshes every 2 s
+            await asyncio.sleep(0.1)
+    sent = timeouts(emulator)
+    assert sent[0] == 30
+    assert sent == sorted(sent, reverse=True)
+    assert sent[-1] < 30
