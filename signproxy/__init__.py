@@ -12,7 +12,8 @@ The package follows the request path (docs/architecture.md traces one order thro
 - :mod:`signproxy.switches`: the dead-man switch, the kill switch and the order guardrails.
 - :mod:`signproxy.ops`: health, readiness and metrics routes.
 - :mod:`signproxy.runtime`: serving, workers, reload, shutdown, logs, the event loop.
-- :mod:`signproxy.commands`: ``check``, ``health``, the operator's ``halt``, ``resume``, ``status``.
+- :mod:`signproxy.commands`: ``serve``, ``check`` (the doctor), ``emulator``, ``health``, and the
+  operator's ``halt``, ``resume``, ``status``.
 - :mod:`signproxy.emulator`: a local OKX emulator that verifies signatures like OKX.
 - :mod:`signproxy.cli`: argument parsing and dispatch.
 """

@@ -31,6 +31,7 @@ from signproxy.settings.config import Settings
 from signproxy.upstream.clock import Clock, SystemClock
 from signproxy.ws.relay import CHANNEL_ROUTE, WebSocketRelay
 from tests.support.keys import ALL_SECRETS, DEMO_KEY, LIVE_KEY, env_for
+from tests.support.processes import kill_all
 from tests.support.proxy_process import Processes
 from tests.support.redis_server import RedisServer
 
@@ -88,6 +89,13 @@ class Harness:
     async def post(self, target: str, body: bytes | str, **kwargs: Any) -> Reply:
         """POST ``body`` to ``target``."""
         return await self.request("POST", target, body=body, **kwargs)
+
+
+@pytest.fixture(autouse=True)
+def no_leftover_processes() -> Iterator[None]:
+    """Kill every process group a test started and did not reap, whatever the test's outcome."""
+    yield
+    kill_all()
 
 
 @pytest.fixture

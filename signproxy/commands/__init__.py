@@ -1,5 +1,11 @@
-"""Subcommands other than ``serve``: ``check``, ``health``, ``halt``, ``resume``, ``status``.
+"""The subcommands; ``cli.py`` only parses the command line and dispatches here.
 
-``check`` is the doctor, ``health`` a probe; the operator's ``halt``, ``resume`` and ``status``
-(:mod:`.operator`) talk to a running proxy's ``/-/`` endpoints.
+- :mod:`.serve`: ``serve`` (one process or workers; ``--emulator`` with throwaway keys).
+- :mod:`.check`: ``check``, the doctor's report (text or ``--json``); :mod:`.doctor` diagnoses
+  one account, :mod:`.probe_hosts` says which OKX hosts it tries.
+- :mod:`.emulator`: ``emulator``, only the OKX emulator.
+- :mod:`.health`: ``health``, the container probe.
+- :mod:`.operator`: ``halt``, ``resume``, ``status``: the kill switch, over a running proxy's
+  ``/-/`` endpoints with an operator token.
+- :mod:`.environment`: the env file and the process environment, merged (the only reader).
 """

@@ -4,4 +4,5 @@
 - :mod:`.canonical`: the request target and body exactly as they are signed and sent.
 - :mod:`.exptime`: the default ``expTime`` header on placing and amending orders.
 - :mod:`.hosts`: which WebSocket host goes with a REST host and demo flag.
+- :mod:`.auth_hints`: what OKX's authentication refusals (50100-50120) mean and what to do.
 """

@@ -1,8 +1,9 @@
-"""Real ``signproxy`` processes for tests: ``serve`` with its JSON log lines, and CLI commands.
+"""Real ``signproxy serve`` processes a test talks to while it runs, and CLI commands.
 
-Everything runs with asyncio subprocesses, so an emulator served by the test's own event loop
-keeps answering while a command waits. :class:`Processes` kills whatever is still running when
-the test ends, even when it fails.
+Built on :mod:`tests.support.processes` (own process group, minimal environment, killed at the
+end whatever happens). ``serve`` keeps reading the server's JSON log lines while the test goes
+on, and commands run as asyncio subprocesses, so an emulator served by the test's own event
+loop keeps answering while a command waits.
 """
 
 from __future__ import annotations
@@ -10,17 +11,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
-import signal
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tests.support import processes
+
 
 @dataclass
 class Served:
-    """One ``signproxy serve --port 0`` process and its log lines."""
+    """One ``signproxy serve`` process and its log lines."""
 
     process: asyncio.subprocess.Process
     lines: list[dict[str, Any]] = field(default_factory=list)
@@ -49,37 +49,18 @@ class Served:
         return self.events(name)[0]
 
 
-def clean_env(**variables: str) -> dict[str, str]:
-    """The process environment without any OKX_ or SIGNPROXY_ variable, plus ``variables``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OKX_", "SIGNPROXY_"))}
-    env.update(variables)
-    env["SIGNPROXY_LOG_FORMAT"] = "json"
-    return env
-
-
 class Processes:
     """Starts ``signproxy`` processes in ``cwd`` (no stray ./.env) and kills them at the end."""
 
     def __init__(self, cwd: Path) -> None:
         self.cwd = cwd
-        self.started: list[asyncio.subprocess.Process] = []
         self.served: list[Served] = []
 
     async def serve(self, env: dict[str, str], port: int = 0) -> Served:
         """Start ``signproxy serve --port <port>`` and wait until it (a worker) listens."""
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "signproxy",
-            "serve",
-            "--port",
-            str(port),
-            env=clean_env(**env),
-            cwd=self.cwd,
-            stdout=asyncio.subprocess.PIPE,
-            start_new_session=True,  # its workers too can be killed as one group
+        process = await processes.start(
+            "serve", "--port", str(port), env=processes.cli_env(**env), cwd=self.cwd
         )
-        self.started.append(process)
         served = Served(process)
         served.reader = asyncio.create_task(served.read())
         self.served.append(served)
@@ -87,25 +68,13 @@ class Processes:
         return served
 
     async def command(self, *args: str, env: dict[str, str]) -> tuple[int, str]:
-        """Run ``signproxy <args>``; its exit status and stdout (stderr goes to the test's)."""
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "signproxy",
-            *args,
-            env=clean_env(**env),
-            cwd=self.cwd,
-            stdout=asyncio.subprocess.PIPE,
-        )
-        self.started.append(process)
-        async with asyncio.timeout(120):
-            out, _ = await process.communicate()
-        return process.returncode or 0, out.decode()
+        """Run ``signproxy <args>``; its exit status and output."""
+        return await processes.run(*args, env=processes.cli_env(**env), cwd=self.cwd, timeout=120)
 
     async def stop(self, served: Served, *, kill: bool = False) -> int:
         """SIGTERM one server (its workers stop with it), or SIGKILL it and its workers."""
         if kill:
-            _kill_group(served.process)
+            processes.kill_group(served.process.pid)
         else:
             served.process.terminate()
         async with asyncio.timeout(20):
@@ -115,26 +84,11 @@ class Processes:
         return code
 
     async def close(self) -> None:
-        """Kill everything still running (a server's workers included)."""
-        for process in self.started:
-            if process.returncode is None:
-                _kill_group(process)
-                with contextlib.suppress(ProcessLookupError):
-                    await process.wait()
+        """Kill every server still running, with its workers."""
         for served in self.served:
+            if served.process.returncode is None:  # not reaped: its pid is still its group's
+                await processes.reap(served.process)
             if served.reader is not None and not served.reader.done():
                 served.reader.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await served.reader
-
-
-def _kill_group(process: asyncio.subprocess.Process) -> None:
-    """SIGKILL the process's group (a server and its workers); commands are killed alone.
-
-    Called only while the process has not been reaped, so its pid (the group's id) cannot have
-    been reused by anything else.
-    """
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, signal.SIGKILL)
-    with contextlib.suppress(ProcessLookupError):
-        process.kill()
