@@ -32,6 +32,7 @@ from signproxy.upstream.clock import Clock, SystemClock
 from signproxy.ws.relay import CHANNEL_ROUTE, WebSocketRelay
 from tests.support.keys import ALL_SECRETS, DEMO_KEY, LIVE_KEY, env_for
 from tests.support.processes import kill_all
+from tests.support.proxy_process import Processes
 from tests.support.redis_server import RedisServer
 
 
@@ -298,3 +299,15 @@ def node_clients(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     assert result.returncode == 0, "npm ci failed:\n" + result.stdout + result.stderr
     return target
+
+
+@pytest.fixture
+async def processes(tmp_path: Path) -> AsyncIterator[Processes]:
+    """Real ``signproxy`` processes (serve and commands), all killed when the test ends."""
+    work = tmp_path / "cwd"
+    work.mkdir()
+    started = Processes(work)
+    try:
+        yield started
+    finally:
+        await started.close()

@@ -9,6 +9,7 @@ It answers with OKX's error codes or canned OKX-shaped bodies, and records every
 - :mod:`.endpoints`: the canned answers and the order book; :mod:`.orders`: an order's shape.
 - :mod:`.strict`: where it is as strict as OKX (parameter types, clOrdId, unknown endpoints).
 - :mod:`.market_data`: instruments and currencies; :mod:`.ws`: the private WebSocket.
+- :mod:`.pending`: pending orders (paged), algo orders, cancel-all-after's countdown.
 
 What it does not emulate is listed in docs/emulator.md.
 """
@@ -24,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 from multidict import CIMultiDict
 
+from signproxy.emulator import pending
 from signproxy.emulator.auth import AuthFailure, EmulatedKey, SignedRequest, verify
 from signproxy.emulator.endpoints import Book, Call, answer, ok
 from signproxy.emulator.limits import EmulatedLimits
@@ -64,6 +66,8 @@ class EmulatorState:
     ws_ops: list[Received] = field(default_factory=list)  # WebSocket order ops, with their code
     # A long-running emulator (`signproxy serve --emulator`) keeps only the newest requests.
     max_received: int = 10_000
+    # cancel-all-after's countdown runs this many times faster than the clock (tests).
+    countdown_scale: float = 1.0
     # One order book per API key, as on OKX (demo and live never share orders); order ids come
     # from one counter, so they are unique across keys too.
     books: dict[str, Book] = field(default_factory=dict)
@@ -198,4 +202,6 @@ def _respond(  # noqa: PLR0911 - one return per OKX refusal, in OKX's order
     if api_key is not None and path == ACCOUNT_RATE_LIMIT_PATH:
         return ok([state.limits.account_rate_limit(api_key, now_ms)])
     call = Call(request.method, path, dict(request.query), parsed, now_ms, key)
+    if call.method == "POST" and path == pending.CANCEL_ALL_AFTER:
+        return pending.cancel_all_after(book, call, state.countdown_scale)
     return answer(book, call)

@@ -22,6 +22,9 @@ from signproxy.runtime.shutdown import Draining
 from signproxy.runtime.workers import current_worker
 from signproxy.settings.config import Settings
 from signproxy.state.redis import RedisLink
+from signproxy.switches.board import SWITCHES
+from signproxy.switches.board import build as build_switchboard
+from signproxy.switches.routes import OPERATOR_PATHS, SwitchRoutes
 from signproxy.upstream.client import Upstream
 from signproxy.upstream.held import HeldBytes
 from signproxy.upstream.inflight import InFlight
@@ -77,7 +80,11 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     # The time endpoint's limit is per IP: the clock and the ready probe share this worker's slots.
     slots = TimeSlots(*current_worker())
     ops = Operations(settings, upstream, slots)
-    guard = Guard(settings.access, token_exempt_paths=frozenset({HEALTH_PATH}))
+    guard = Guard(
+        settings.access,
+        token_exempt_paths=frozenset({HEALTH_PATH, *OPERATOR_PATHS}),
+        operator_tokens=settings.switches.operator_tokens,
+    )
     outcomes = Outcomes(ops.observer)
     app = web.Application(middlewares=[make_middleware(outcomes, guard)])
     app[OUTCOMES] = outcomes
@@ -117,6 +124,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         app[RATES] = rates
         outcomes.add(rates.backoff)
         app.cleanup_ctx.append(_account_limits)
+    switches = app[SWITCHES] = build_switchboard(settings, selector, upstream, clock, link)
     pipeline = app[PIPELINE] = Pipeline(
         rest_stages(
             settings,
@@ -126,6 +134,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
             inflight=app[INFLIGHT],
             on_timestamp_expired=clock.timestamp_rejected if isinstance(clock, OkxClock) else None,
             rate_budget=None if rates is None else rates.stage,
+            switches=switches,
         )
     )
     handler = ProxyHandler(pipeline)
@@ -135,14 +144,21 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         clock,
         op_check=op_check,
         select_account=ws_account_selector(settings, selector),
-        order_stages=ws_order_stages(settings, rate_budget=None if rates is None else rates.stage),
+        order_stages=ws_order_stages(
+            settings,
+            rate_budget=None if rates is None else rates.stage,
+            switches=switches,
+        ),
         outcomes=outcomes,
+        seen=switches.deadman.seen,
     )
     app[WS_RELAY] = relay
     app.cleanup_ctx.append(_ws_session)
     app.on_shutdown.append(relay.shutdown)
     ops.metrics.watch_websockets(lambda: relay.active_connections)
     ops.install(app)  # the /-/ routes, before the catch-all
+    switches.install(app, ops)
+    SwitchRoutes(switches).install(app)
     app.router.add_get(CHANNEL_ROUTE, relay.handle)
     app.router.add_get(PATH_PREFIX + "{account}" + CHANNEL_ROUTE, relay.handle)
     app.router.add_route("*", "/{tail:.*}", handler.handle)

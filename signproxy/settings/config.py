@@ -24,8 +24,10 @@ from signproxy.settings.credentials import Credentials, Secret
 from signproxy.settings.limits import Limits, read_limits
 from signproxy.settings.rates import RateSettings, read_rate_settings
 from signproxy.settings.redis import read_redis_url, redis_sensitive_values
+from signproxy.settings.switches import Switches, read_switches
 from signproxy.settings.unknown import check_variables
 from signproxy.settings.variables import FILE_SUFFIX, VariableReader
+from signproxy.switches.rules import Rules
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -78,6 +80,10 @@ class Settings:
     warnings: tuple[str, ...] = field(default=(), compare=False)
     watch_interval: int = 5
     limits: Limits = field(default_factory=Limits)
+    # The dead-man switch, operator tokens and halt state (read at start), and the guardrail
+    # rules (reloaded with the accounts).
+    switches: Switches = field(default_factory=Switches)
+    rules: Rules = field(default_factory=lambda: Rules(()))
 
     @property
     def credentials(self) -> Credentials:
@@ -112,6 +118,7 @@ class Settings:
         workers = reader.integer("SIGNPROXY_WORKERS", 1, 1, 64)
         redis_url = read_redis_url(reader)
         rates = read_rate_settings(reader, workers=workers, redis=redis_url is not None)
+        switches, rules = read_switches(reader, accounts.names, access.client_tokens)
         limits = read_limits(reader)
         max_response_bytes = reader.integer(
             "SIGNPROXY_MAX_RESPONSE_BYTES", DEFAULT_MAX_RESPONSE_BYTES, 1024, 1024 * 1024 * 1024
@@ -160,6 +167,8 @@ class Settings:
             warnings=tuple(reader.warnings),
             watch_interval=reader.integer("SIGNPROXY_WATCH_INTERVAL", 5, 0, 3600),
             limits=limits,
+            switches=switches,
+            rules=rules,
         )
 
     def sensitive_values(self) -> tuple[str, ...]:
@@ -168,6 +177,7 @@ class Settings:
             *self.accounts.sensitive_values(),
             *self.access.sensitive_values(),
             *redis_sensitive_values(self.redis_url),
+            *self.switches.sensitive_values(),
         )
 
 
