@@ -8,10 +8,13 @@ The package follows the request path (docs/architecture.md traces one order thro
 - :mod:`signproxy.proxy`: the app, the middleware, the typed record and the pipeline of stages.
 - :mod:`signproxy.upstream`: the client session to OKX, exchanges in flight, OKX's clock.
 - :mod:`signproxy.ws`: the WebSocket relay and its order ops.
+- :mod:`signproxy.ratelimit`: OKX's rate limits kept before OKX enforces them (the stage).
 - :mod:`signproxy.state`: state a fleet of proxies shares (Redis).
+- :mod:`signproxy.switches`: the dead-man switch, the kill switch and the order guardrails.
 - :mod:`signproxy.ops`: health, readiness and metrics routes.
 - :mod:`signproxy.runtime`: serving, workers, reload, shutdown, logs, the event loop.
-- :mod:`signproxy.commands`: ``serve``, ``check`` (the doctor), ``emulator``, ``health``.
+- :mod:`signproxy.commands`: ``serve``, ``check`` (the doctor), ``emulator``, ``health``, and the
+  operator's ``halt``, ``resume``, ``status``.
 - :mod:`signproxy.emulator`: a local OKX emulator that verifies signatures like OKX.
 - :mod:`signproxy.cli`: argument parsing and dispatch.
 """

@@ -14,6 +14,7 @@ from signproxy.commands.check import run_check
 from signproxy.commands.emulator import DEFAULT_EMULATOR_PORT, run_emulator
 from signproxy.commands.environment import read_environment
 from signproxy.commands.health import check, health_url, probe_token
+from signproxy.commands.operator import add_operator_commands, run_operator
 from signproxy.commands.probe_hosts import parse_host_map
 from signproxy.commands.serve import ServeOptions, run_serve
 from signproxy.errors import ConfigError
@@ -39,12 +40,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         configure(level=level, fmt=fmt, redactor=redactor)
         configured = True
         if args.command == "emulator":
-            return run_emulator(env, args.host, args.port)
+            return run_emulator(env, args.host, args.port, rate_limits=not args.no_rate_limits)
         if args.command == "health":
             url = args.url or health_url(env, args.host, args.port)
             return check(url, args.timeout, probe_token(env))
         if args.command == "check":
             return run_check(env, as_json=args.json, hosts=parse_host_map(args.okx_hosts))
+        if args.command in ("halt", "resume", "status"):
+            return run_operator(
+                args.command,
+                env,
+                url=args.url,
+                host=args.host,
+                port=args.port,
+                timeout=args.timeout,
+                reason=getattr(args, "reason", ""),
+                cancel_open=getattr(args, "cancel_open", False),
+            )
         options = ServeOptions(args.env_file, args.host, args.port, args.emulator, args.unix)
         return run_serve(env, options, redactor)
     except ConfigError as exc:
@@ -71,6 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     _check_parser(commands)
     _emulator_parser(commands)
     _health_parser(commands)
+    add_operator_commands(commands)
     return parser
 
 
@@ -143,6 +156,11 @@ def _emulator_parser(commands: argparse._SubParsersAction[argparse.ArgumentParse
         type=port_number,
         default=DEFAULT_EMULATOR_PORT,
         help=f"port, 0 for any free one (default {DEFAULT_EMULATOR_PORT})",
+    )
+    emulator.add_argument(
+        "--no-rate-limits",
+        action="store_true",
+        help="never answer 50011/50061 (by default OKX's rate limits are enforced, like OKX)",
     )
 
 

@@ -16,11 +16,15 @@ from signproxy.proxy.outcome import Outcomes
 from signproxy.proxy.pipeline import Pipeline
 from signproxy.proxy.selection import PATH_PREFIX, Selector
 from signproxy.proxy.stages import rest_stages, ws_order_stages
+from signproxy.ratelimit import setup as rate_limiting
 from signproxy.runtime.memory import trim_soon
 from signproxy.runtime.shutdown import Draining
 from signproxy.runtime.workers import current_worker
 from signproxy.settings.config import Settings
 from signproxy.state.redis import RedisLink
+from signproxy.switches.board import SWITCHES
+from signproxy.switches.board import build as build_switchboard
+from signproxy.switches.routes import OPERATOR_PATHS, SwitchRoutes
 from signproxy.upstream.client import Upstream
 from signproxy.upstream.held import HeldBytes
 from signproxy.upstream.inflight import InFlight
@@ -49,6 +53,8 @@ PIPELINE = web.AppKey("signproxy.pipeline", Pipeline)
 OUTCOMES = web.AppKey("signproxy.outcomes", Outcomes)
 # Only with SIGNPROXY_REDIS_URL: features look it up with app.get(REDIS).
 REDIS = web.AppKey("signproxy.redis", RedisLink)
+# Unless SIGNPROXY_RATE_LIMITS=off: the rate budgets' stage, observer and accRateLimit reader.
+RATES = web.AppKey("signproxy.rates", rate_limiting.RateLimiting)
 # Answer bytes held for clients, process-wide (one app per process): OKX answers being read and
 # answers waiting in the sockets of clients that do not read (the connection gate's share).
 HELD = web.AppKey("signproxy.held", HeldBytes)
@@ -77,7 +83,11 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     # The time endpoint's limit is per IP: the clock and the ready probe share this worker's slots.
     slots = TimeSlots(*current_worker())
     ops = Operations(settings, upstream, slots)
-    guard = Guard(settings.access, token_exempt_paths=frozenset({HEALTH_PATH}))
+    guard = Guard(
+        settings.access,
+        token_exempt_paths=frozenset({HEALTH_PATH, *OPERATOR_PATHS}),
+        operator_tokens=settings.switches.operator_tokens,
+    )
     outcomes = Outcomes(ops.observer)
     app = web.Application(middlewares=[make_middleware(outcomes, guard)])
     app[OUTCOMES] = outcomes
@@ -98,20 +108,27 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app[INFLIGHT] = InFlight()
     app.cleanup_ctx.append(_drain)
     selector = app[SELECTOR] = Selector(settings.accounts)  # swapped by a reload (SIGHUP)
-    if settings.upstream_keep_warm:
-        app[WARMER] = Warmer(
-            upstream,
-            lambda: (account.upstream for account in selector.accounts),
-            idle_timeout=settings.upstream_idle_timeout,
-            slots=slots,
-            # The clock's first measurement (before the warmer starts) opened this one.
-            opened_elsewhere=(
-                (settings.upstream,)
-                if OKX_CLOCK in app and settings.clock_sync_interval > 0
-                else ()
-            ),
-        )
-        app.cleanup_ctx.append(_keep_warm)
+    _keep_connections_warm(app, upstream, selector, slots)
+    link = None
+    if settings.redis_url is not None:
+        link = app[REDIS] = RedisLink(settings.redis_url)
+        app.cleanup_ctx.append(_redis_link)
+        ops.readiness.add("redis", link.check)
+        ops.metrics.watch_redis(lambda: link.available if link is not None else False)
+    rates = rate_limiting.build(
+        settings,
+        link=link,
+        registry=ops.metrics.registry,
+        selector=selector,
+        upstream=upstream,
+        clock=clock,
+        worker=current_worker(),
+    )
+    if rates is not None:
+        app[RATES] = rates
+        outcomes.add(rates.backoff)
+        app.cleanup_ctx.append(_account_limits)
+    switches = app[SWITCHES] = build_switchboard(settings, selector, upstream, clock, link)
     pipeline = app[PIPELINE] = Pipeline(
         rest_stages(
             settings,
@@ -120,6 +137,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
             clock=clock,
             inflight=app[INFLIGHT],
             on_timestamp_expired=clock.timestamp_rejected if isinstance(clock, OkxClock) else None,
+            rate_budget=None if rates is None else rates.stage,
+            switches=switches,
         )
     )
     handler = ProxyHandler(pipeline)
@@ -129,19 +148,21 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         clock,
         op_check=op_check,
         select_account=ws_account_selector(settings, selector),
-        order_stages=ws_order_stages(settings),
+        order_stages=ws_order_stages(
+            settings,
+            rate_budget=None if rates is None else rates.stage,
+            switches=switches,
+        ),
         outcomes=outcomes,
+        seen=switches.deadman.seen,
     )
     app[WS_RELAY] = relay
     app.cleanup_ctx.append(_ws_session)
     app.on_shutdown.append(relay.shutdown)
     ops.metrics.watch_websockets(lambda: relay.active_connections)
-    if settings.redis_url is not None:
-        link = app[REDIS] = RedisLink(settings.redis_url)
-        app.cleanup_ctx.append(_redis_link)
-        ops.readiness.add("redis", link.check)
-        ops.metrics.watch_redis(lambda: link.available)
     ops.install(app)  # the /-/ routes, before the catch-all
+    switches.install(app, ops)
+    SwitchRoutes(switches).install(app)
     app.router.add_get(CHANNEL_ROUTE, relay.handle)
     app.router.add_get(PATH_PREFIX + "{account}" + CHANNEL_ROUTE, relay.handle)
     app.router.add_route("*", "/{tail:.*}", handler.handle)
@@ -160,6 +181,13 @@ async def _redis_link(app: web.Application) -> AsyncIterator[None]:
     await app[REDIS].stop()
 
 
+async def _account_limits(app: web.Application) -> AsyncIterator[None]:
+    reader = app[RATES].reader
+    reader.start()
+    yield
+    await reader.stop()
+
+
 async def _ws_session(app: web.Application) -> AsyncIterator[None]:
     await app[WS_RELAY].start()
     yield
@@ -170,6 +198,25 @@ async def _clock_sync(app: web.Application) -> AsyncIterator[None]:
     await app[OKX_CLOCK].start()
     yield
     await app[OKX_CLOCK].stop()
+
+
+def _keep_connections_warm(
+    app: web.Application, upstream: Upstream, selector: Selector, slots: TimeSlots
+) -> None:
+    settings = app[SETTINGS]
+    if not settings.upstream_keep_warm:
+        return
+    app[WARMER] = Warmer(
+        upstream,
+        lambda: (account.upstream for account in selector.accounts),
+        idle_timeout=settings.upstream_idle_timeout,
+        slots=slots,
+        # The clock's first measurement (before the warmer starts) opened this one.
+        opened_elsewhere=(
+            (settings.upstream,) if OKX_CLOCK in app and settings.clock_sync_interval > 0 else ()
+        ),
+    )
+    app.cleanup_ctx.append(_keep_warm)
 
 
 async def _keep_warm(app: web.Application) -> AsyncIterator[None]:

@@ -22,10 +22,13 @@ from signproxy.settings.account_env import (
 )
 from signproxy.settings.credentials import Credentials, Secret
 from signproxy.settings.limits import Limits, read_limits
+from signproxy.settings.rates import RateSettings, read_rate_settings
 from signproxy.settings.redis import read_redis_url, redis_sensitive_values
+from signproxy.settings.switches import Switches, read_switches
 from signproxy.settings.unix import UnixSocket, read_unix_socket
 from signproxy.settings.unknown import check_variables
 from signproxy.settings.variables import FILE_SUFFIX, VariableReader
+from signproxy.switches.rules import Rules
 from signproxy.upstream.time_slots import PER_SLOT, SLOT_S
 
 if TYPE_CHECKING:
@@ -80,9 +83,14 @@ class Settings:
     unix_socket: UnixSocket | None = None
     # Shared state for a fleet of proxies (rate budgets, de-duplication, halt); None: in-process.
     redis_url: Secret | None = None
+    rates: RateSettings = field(default_factory=RateSettings)
     warnings: tuple[str, ...] = field(default=(), compare=False)
     watch_interval: int = 5
     limits: Limits = field(default_factory=Limits)
+    # The dead-man switch, operator tokens and halt state (read at start), and the guardrail
+    # rules (reloaded with the accounts).
+    switches: Switches = field(default_factory=Switches)
+    rules: Rules = field(default_factory=lambda: Rules(()))
 
     @property
     def credentials(self) -> Credentials:
@@ -120,6 +128,9 @@ class Settings:
         workers = reader.integer("SIGNPROXY_WORKERS", 1, 1, 64)
         if keep_warm:
             reader.warnings.extend(keep_warm_warnings(idle_timeout, workers, accounts))
+        redis_url = read_redis_url(reader)
+        rates = read_rate_settings(reader, workers=workers, redis=redis_url is not None)
+        switches, rules = read_switches(reader, accounts.names, access.client_tokens)
         limits = read_limits(reader)
         max_response_bytes = reader.integer(
             "SIGNPROXY_MAX_RESPONSE_BYTES", DEFAULT_MAX_RESPONSE_BYTES, 1024, 1024 * 1024 * 1024
@@ -165,10 +176,13 @@ class Settings:
             upstream_keep_warm=keep_warm,
             workers=workers,
             unix_socket=read_unix_socket(env, unix),
-            redis_url=read_redis_url(reader),
+            redis_url=redis_url,
+            rates=rates,
             warnings=tuple(reader.warnings),
             watch_interval=reader.integer("SIGNPROXY_WATCH_INTERVAL", 5, 0, 3600),
             limits=limits,
+            switches=switches,
+            rules=rules,
         )
 
     def sensitive_values(self) -> tuple[str, ...]:
@@ -177,6 +191,7 @@ class Settings:
             *self.accounts.sensitive_values(),
             *self.access.sensitive_values(),
             *redis_sensitive_values(self.redis_url),
+            *self.switches.sensitive_values(),
         )
 
 

@@ -3,9 +3,13 @@
 A REST request, after the middleware has admitted it (guard) and made its record:
 
     select-account   which account signs (path prefix, header, token binding)
+    deadman-touch    a bot is alive on the account (the dead-man switch stays armed)
     target           GET/POST only; the canonical path and query that are judged and signed
     policy           may this method and path be signed (funds, read-only, allow/deny rules)
     body             read, validate and canonicalize the JSON body; the order view
+    halt             while halted, refuse what adds exposure (SPX850)
+    guardrails       the rules file's limits on each order (SPX861-SPX866)
+    rate-budget      wait for room in OKX's rate budgets, or refuse with 429 (ratelimit/)
     sign             OK-ACCESS-* headers, expTime, the demo flag
     send             forward to OKX (the exchange outlives a client that leaves)
 
@@ -27,6 +31,7 @@ from signproxy.proxy.stages.select import SelectAccount
 from signproxy.proxy.stages.send import Send
 from signproxy.proxy.stages.sign import Sign
 from signproxy.proxy.stages.target import Target
+from signproxy.switches.stages import DeadmanTouch, GuardrailCheck, HaltCheck
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -34,6 +39,7 @@ if TYPE_CHECKING:
     from signproxy.proxy.pipeline import Stage
     from signproxy.proxy.selection import Selector
     from signproxy.settings.config import Settings
+    from signproxy.switches.board import Switchboard
     from signproxy.upstream.client import Upstream
     from signproxy.upstream.clock import Clock
     from signproxy.upstream.inflight import InFlight
@@ -47,22 +53,40 @@ def rest_stages(  # noqa: PLR0913 - the collaborators the stages share, all keyw
     clock: Clock,
     inflight: InFlight,
     on_timestamp_expired: Callable[[], None] | None = None,
+    rate_budget: Stage | None = None,
+    switches: Switchboard | None = None,
 ) -> list[Stage]:
     """The REST pipeline's stages, in order."""
     return [
         SelectAccount(selector),
+        *([DeadmanTouch(switches.deadman)] if switches is not None else []),
         Target(),
         EndpointPolicy(settings.access.policy),
         ReadBody(settings.max_body_bytes, settings.body_mode),
+        *(_judging(switches) if switches is not None else []),
+        *([rate_budget] if rate_budget is not None else []),
         Sign(clock, settings.exptime_ms),
         Send(upstream, inflight, on_timestamp_expired=on_timestamp_expired),
     ]
 
 
-def ws_order_stages(_settings: Settings) -> list[Stage]:
+def ws_order_stages(
+    _settings: Settings,
+    *,
+    rate_budget: Stage | None = None,
+    switches: Switchboard | None = None,
+) -> list[Stage]:
     """The stages a WebSocket order op passes before it is written to OKX, in order.
 
     The endpoint policy and read-only mode judge every WebSocket frame already (see
-    :mod:`signproxy.ws.policy`); the stages here are those that judge orders.
+    :mod:`signproxy.ws.policy`); the stages here are those that judge orders. ``rate-budget``
+    is the REST pipeline's own instance: OKX shares the budgets between REST and WebSocket.
     """
-    return []
+    return [
+        *(_judging(switches) if switches is not None else []),
+        *([rate_budget] if rate_budget is not None else []),
+    ]
+
+
+def _judging(switches: Switchboard) -> list[Stage]:
+    return [HaltCheck(switches.halt), GuardrailCheck(switches.guardrails)]
