@@ -22,6 +22,9 @@ class Feature:
     name: str
     variable: str
     off: str
+    # Also required in the source when the variable alone does not prove the feature is there
+    # (SIGNPROXY_JOURNAL names the halt state's directory before the journal itself lands).
+    marker: str | None = None
 
 
 FEATURES = (
@@ -29,9 +32,9 @@ FEATURES = (
     Feature("canonical JSON body", "SIGNPROXY_BODY", "raw"),
     Feature("metrics", "SIGNPROXY_METRICS", "0"),
     Feature("rate budgets (in-process)", "SIGNPROXY_RATE_LIMITS", "0"),
-    Feature("order journal", "SIGNPROXY_JOURNAL", "off"),
-    Feature("de-duplication", "SIGNPROXY_DEDUP_WINDOW", "0"),
-    Feature("expTime on orders", "SIGNPROXY_EXPTIME_MS", "off"),
+    Feature("order journal", "SIGNPROXY_JOURNAL", "off", marker="read_order_safety"),
+    Feature("de-duplication", "SIGNPROXY_DEDUP_WINDOW", "0", marker="read_order_safety"),
+    Feature("expTime on orders", "SIGNPROXY_EXPTIME_MS", "off", marker="read_order_safety"),
 )
 
 
@@ -47,7 +50,9 @@ def available(base_env: dict[str, str]) -> tuple[list[Feature], list[Feature]]:
     source = _source_text()
     present, absent = [], []
     for feature in FEATURES:
-        if not re.search(rf"\b{feature.variable}\b", source):
+        if not re.search(rf"\b{feature.variable}\b", source) or (
+            feature.marker is not None and feature.marker not in source
+        ):
             absent.append(feature)
             continue
         try:
