@@ -17,7 +17,7 @@ import subprocess
 import sys
 from typing import TYPE_CHECKING, Any
 
-from servers import HERE, ORDER_BODY, ORDER_PATH
+from servers import HERE, INSTRUMENTS, ORDER_BODY, ORDER_PATH
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -26,8 +26,13 @@ if TYPE_CHECKING:
 _WRK_SCRIPT = """
 wrk.method = "POST"
 wrk.path = "%(path)s"
-wrk.body = '%(body)s'
 wrk.headers["Content-Type"] = "application/json"
+counter = 0
+request = function()
+  counter = counter + 1
+  local body = string.gsub('%(body)s', "BTC%%-USDT", "B" .. (counter %% %(instruments)d) .. "-USDT")
+  return wrk.format(nil, nil, nil, body)
+end
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
@@ -51,7 +56,9 @@ class Load:
         self.use_wrk = use_wrk
         self.tool = "wrk" if use_wrk else "python"
         self._script = workdir / "post-order.lua"
-        self._script.write_text(_WRK_SCRIPT % {"path": ORDER_PATH, "body": ORDER_BODY})
+        self._script.write_text(
+            _WRK_SCRIPT % {"path": ORDER_PATH, "body": ORDER_BODY, "instruments": INSTRUMENTS}
+        )
 
     def run(self, port: int | str, connections: int, seconds: float) -> dict[str, Any]:
         """Send POST orders to 127.0.0.1:port (or a Unix socket's path, c=1 only)."""

@@ -16,12 +16,18 @@ import socket
 import sys
 import time
 
-from servers import ORDER_BODY, ORDER_PATH
+from servers import INSTRUMENTS, ORDER_PATH, order_body
 
-REQUEST = (
-    f"POST {ORDER_PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-    f"Content-Length: {len(ORDER_BODY)}\r\n\r\n{ORDER_BODY}"
-).encode()
+
+def _request(body: str) -> bytes:
+    return (
+        f"POST {ORDER_PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n{body}"
+    ).encode()
+
+
+# Built once; the orders take turns over the instruments (rate budgets: servers.INSTRUMENTS).
+REQUESTS = [_request(order_body(number)) for number in range(INSTRUMENTS)]
 
 
 def _complete(buffer: bytes) -> int:
@@ -61,7 +67,7 @@ def sequential(where: int | str, seconds: float) -> tuple[list[int], int]:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             started = time.perf_counter_ns()
-            sock.sendall(REQUEST)
+            sock.sendall(REQUESTS[len(latencies) % INSTRUMENTS])
             buffer = b""
             while not (size := _complete(buffer)):
                 chunk = sock.recv(65536)
@@ -85,7 +91,7 @@ async def concurrent(port: int, connections: int, seconds: float) -> tuple[list[
         buffer = b""
         while time.monotonic() < deadline:
             started = time.perf_counter_ns()
-            writer.write(REQUEST)
+            writer.write(REQUESTS[len(latencies) % INSTRUMENTS])
             while not (size := _complete(buffer)):
                 chunk = await reader.read(65536)
                 if not chunk:

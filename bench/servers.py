@@ -32,6 +32,22 @@ ORDER_BODY = (
     '{"instId":"BTC-USDT","tdMode":"cash","clOrdId":"bench1","side":"buy",'
     '"ordType":"limit","px":"30000","sz":"0.01"}'
 )
+# The load spreads its orders over this many instruments, in turn: OKX allows 60 orders per 2 s
+# per instrument, which signproxy's rate budgets (on by default) keep; 400 instruments leave room
+# for 12,000 orders a second, and the upstream reports a sub-account limit of 10,000 per 2 s.
+INSTRUMENTS = 400
+
+
+def order_body(number: int) -> str:
+    """The order body for the ``number``-th request: one of INSTRUMENTS instruments, in turn."""
+    return ORDER_BODY.replace("BTC-USDT", f"B{number % INSTRUMENTS}-USDT")
+
+
+# What GET /api/v5/trade/account-rate-limit answers: a VIP-sized sub-account limit.
+ACCOUNT_RATE_LIMIT_ANSWER = (
+    '{"code":"0","msg":"","data":[{"accRateLimit":"10000","fillRatio":"","mainFillRatio":"",'
+    '"nextAccRateLimit":"","ts":"1695190491421"}]}'
+)
 # What OKX answers to a placed order (shape from its docs), fixed so the upstream costs nothing.
 ORDER_ANSWER = (
     '{"code":"0","msg":"","data":[{"clOrdId":"bench1","ordId":"612000000000000000","tag":"",'
@@ -170,7 +186,11 @@ def start_nginx_upstream(
 ) -> None:
     """Start nginx answering every request with the fixed order answer (plus a TLS listener)."""
     answer = ORDER_ANSWER.replace("'", "\\'")
-    location = f"        location / {{ default_type application/json; return 200 '{answer}'; }}\n"
+    location = (
+        f"        location / {{ default_type application/json; return 200 '{answer}'; }}\n"
+        "        location = /api/v5/trade/account-rate-limit { default_type application/json;"
+        f" return 200 '{ACCOUNT_RATE_LIMIT_ANSWER}'; }}\n"
+    )
     servers = f"    server {{\n        listen 127.0.0.1:{port};\n{location}    }}\n"
     if tls_port is not None and cert_dir is not None:
         servers += (
