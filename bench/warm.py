@@ -16,7 +16,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-from servers import ORDER_BODY
+from servers import order_body
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -35,7 +35,7 @@ def keep_alive_bot(
             started = time.perf_counter()
             answer = session.post(
                 url,
-                data=ORDER_BODY,
+                data=order_body(number),
                 headers={"Content-Type": "application/json"},
                 timeout=10,
                 verify=str(ca_file) if ca_file is not None else True,
