@@ -30,6 +30,8 @@ from report import report
 from servers import Processes, free_port
 
 TARGET_REQUESTS = 100_000  # signproxy's RSS is read after at least this many requests
+# signproxy as it ships: servers.signproxy_env turns rate budgets off for the other scripts.
+DEFAULTS = {"SIGNPROXY_RATE_LIMITS": "on"}
 
 
 def _arguments() -> argparse.Namespace:
@@ -106,7 +108,11 @@ def tls_scenarios(
     ):
         port = started[name] = free_port()
         servers.start_signproxy(
-            procs, port, f"https://127.0.0.1:{upstream_port}", name=name, extra_env=trust | env
+            procs,
+            port,
+            f"https://127.0.0.1:{upstream_port}",
+            name=name,
+            extra_env=DEFAULTS | trust | env,
         )
     for name, upstream_port in (("bare-tls", relay_port), ("bare-warm", idle_relay_port)):
         port = started[name] = free_port()
@@ -145,7 +151,7 @@ def cpu_and_latency(
     bare_port, proxy_port = free_port(), free_port()
     bare = servers.start_bare_signer(procs, bare_port, upstream)
     proxy = servers.start_signproxy(
-        procs, proxy_port, upstream, extra_env={"SIGNPROXY_UNIX_SOCKET": unix_path}
+        procs, proxy_port, upstream, extra_env=DEFAULTS | {"SIGNPROXY_UNIX_SOCKET": unix_path}
     )
     cpu_targets = [
         Target("bare signer", bare.pid, bare_port),
@@ -159,7 +165,7 @@ def cpu_and_latency(
             port,
             upstream,
             name=f"off-{feature.variable}",
-            extra_env={feature.variable: feature.off},
+            extra_env=DEFAULTS | {feature.variable: feature.off},
         )
         variants.append(variant)
         cpu_targets.append(Target(f"without {feature.name}", variant.pid, port))
@@ -194,7 +200,7 @@ def cpu_and_latency(
             port,
             upstream,
             name=f"signproxy-{args.workers}w",
-            extra_env={"SIGNPROXY_WORKERS": str(args.workers)},
+            extra_env=DEFAULTS | {"SIGNPROXY_WORKERS": str(args.workers)},
         )
         target = Target(f"signproxy, {args.workers} workers", workers.pid, port)
         cpu_rounds(load, [target], args.rounds, args.seconds)
