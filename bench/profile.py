@@ -91,8 +91,12 @@ def main() -> None:
         upstream = f"http://127.0.0.1:{up_port}"
         for name in ("bare signer", "signproxy"):
             port = free_port()
-            start = servers.start_bare_signer if name == "bare signer" else servers.start_signproxy
-            proc = start(procs, port, upstream)
+            if name == "bare signer":
+                proc = servers.start_bare_signer(procs, port, upstream)
+            else:  # as it ships: rate budgets on (the load spreads over instruments)
+                proc = servers.start_signproxy(
+                    procs, port, upstream, extra_env={"SIGNPROXY_RATE_LIMITS": "on"}
+                )
             load.run(port, 16, 1)  # warm-up
             out = workdir / f"{name.replace(' ', '-')}.txt"
             spy = profile(proc.pid, args.seconds, args.rate, out)
