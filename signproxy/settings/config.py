@@ -15,6 +15,12 @@ from signproxy.settings.access import Access, read_access
 from signproxy.settings.account_env import read_accounts, unbound_token_warnings
 from signproxy.settings.accounts import DEFAULT_ACCOUNT, Account, Accounts
 from signproxy.settings.credentials import Credentials, Secret
+from signproxy.settings.order_safety import (
+    DEFAULT_EXPTIME_MS,
+    OrderSafety,
+    read_exptime,
+    read_order_safety,
+)
 from signproxy.settings.variables import FILE_SUFFIX, VariableReader
 
 if TYPE_CHECKING:
@@ -50,7 +56,7 @@ class Settings:
     ws_max_connections: int = 100
     upstream_check_interval: int = 30
     clock_sync_interval: float = 60.0
-    exptime_ms: int | None = None
+    exptime_ms: int | None = DEFAULT_EXPTIME_MS
     get_retries: int = 2
     shutdown_grace: float = 8.0
     upstream_idle_timeout: float = 15.0
@@ -59,6 +65,7 @@ class Settings:
     # Every account; ``credentials`` and ``upstream`` are the primary (``default``) account's.
     accounts: Accounts = field(default_factory=lambda: Accounts(()))
     watch_interval: int = 5
+    order_safety: OrderSafety = field(default_factory=OrderSafety)
 
     def __post_init__(self) -> None:
         """Settings made with credentials only (no accounts) get them as the default account."""
@@ -118,7 +125,7 @@ class Settings:
                 "SIGNPROXY_UPSTREAM_CHECK_INTERVAL", 30, 1, 3600
             ),
             clock_sync_interval=reader.seconds_or_zero("SIGNPROXY_CLOCK_SYNC_INTERVAL", 60.0),
-            exptime_ms=reader.optional_integer("SIGNPROXY_EXPTIME_MS", 100, 600_000),
+            exptime_ms=read_exptime(reader),
             get_retries=reader.integer("SIGNPROXY_GET_RETRIES", 2, 0, 5),
             shutdown_grace=reader.seconds("SIGNPROXY_SHUTDOWN_GRACE", 8.0),
             upstream_idle_timeout=reader.seconds("SIGNPROXY_UPSTREAM_IDLE_TIMEOUT", 15.0),
@@ -126,6 +133,7 @@ class Settings:
             warnings=tuple(reader.warnings),
             accounts=accounts,
             watch_interval=reader.integer("SIGNPROXY_WATCH_INTERVAL", 5, 0, 3600),
+            order_safety=read_order_safety(reader),
         )
 
     def sensitive_values(self) -> tuple[str, ...]:

@@ -1,0 +1,150 @@
+"""The journal's SQLite schema and statements. Synchronous: never called on the event loop.
+
+WAL mode lets ``signproxy orders`` read while the proxy writes. ``synchronous=NORMAL`` means a
+commit is not fsynced: a committed row survives the proxy's process dying (it is in the OS's
+page cache), not the machine losing power in the next moments. Nothing here holds a secret or a
+signature: only what identifies an order and what OKX answered.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+    from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS requests (
+    key TEXT PRIMARY KEY,
+    received_ms INTEGER NOT NULL,
+    account TEXT,
+    client TEXT,
+    transport TEXT NOT NULL,
+    endpoint TEXT NOT NULL,
+    action TEXT NOT NULL,
+    request_id TEXT,
+    ws_id TEXT,
+    exp_time TEXT,
+    state TEXT NOT NULL,          -- sent | answered | failed | unknown | resolved
+    status INTEGER,
+    okx_code TEXT,
+    error TEXT,
+    resolution TEXT,
+    finished_ms INTEGER
+);
+CREATE INDEX IF NOT EXISTS requests_received ON requests (received_ms);
+CREATE INDEX IF NOT EXISTS requests_state ON requests (state);
+CREATE TABLE IF NOT EXISTS orders (
+    key TEXT NOT NULL REFERENCES requests (key) ON DELETE CASCADE,
+    idx INTEGER NOT NULL,
+    inst_id TEXT,
+    side TEXT,
+    ord_type TEXT,
+    sz TEXT,
+    px TEXT,
+    cl_ord_id TEXT,
+    ord_id TEXT,
+    s_code TEXT,
+    s_msg TEXT,
+    outcome TEXT NOT NULL,        -- pending | ok | failed | not-placed | unknown
+    PRIMARY KEY (key, idx)
+);
+CREATE INDEX IF NOT EXISTS orders_clordid ON orders (cl_ord_id);
+"""
+
+UNKNOWN_STATES = ("sent", "unknown")
+
+
+def connect(path: Path, *, create: bool = True) -> sqlite3.Connection:
+    """Open the journal (creating it and its directory when ``create``), WAL and NORMAL sync.
+
+    Raises:
+        FileNotFoundError: ``create`` is False and there is no journal at ``path``.
+    """
+    if create:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    elif not path.is_file():
+        raise FileNotFoundError(str(path))
+    conn = sqlite3.connect(path, timeout=5.0, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    if create:
+        conn.executescript(SCHEMA)
+    return conn
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """One SQL statement with its parameters (a batch of rows for ``executemany``)."""
+
+    sql: str
+    params: Sequence[Any] = ()
+    many: bool = False
+
+
+def run(conn: sqlite3.Connection, statements: Iterable[Statement]) -> None:
+    """Run ``statements`` in one transaction (one commit for a whole batch of writes)."""
+    conn.execute("BEGIN")
+    try:
+        for statement in statements:
+            if statement.many:
+                conn.executemany(statement.sql, statement.params)
+            else:
+                conn.execute(statement.sql, statement.params)
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def prune(conn: sqlite3.Connection, before_ms: int) -> int:
+    """Delete requests received before ``before_ms`` (and their orders); returns how many."""
+    cursor = conn.execute("DELETE FROM requests WHERE received_ms < ?", (before_ms,))
+    return cursor.rowcount
+
+
+_SELECT = """
+SELECT r.key, r.received_ms, r.account, r.client, r.transport, r.endpoint, r.action,
+       r.request_id, r.ws_id, r.exp_time, r.state, r.status, r.okx_code, r.error, r.resolution,
+       r.finished_ms, o.idx, o.inst_id, o.side, o.ord_type, o.sz, o.px, o.cl_ord_id, o.ord_id,
+       o.s_code, o.s_msg, o.outcome
+FROM requests r LEFT JOIN orders o ON o.key = r.key
+"""
+
+
+def select(  # noqa: PLR0913 - one keyword-only argument per filter
+    conn: sqlite3.Connection,
+    *,
+    unknown: bool = False,
+    since_ms: int | None = None,
+    cl_ord_id: str | None = None,
+    account: str | None = None,
+    limit: int = 1000,
+) -> list[dict[str, Any]]:
+    """The newest ``limit`` orders (one row per order, with its request), oldest first."""
+    where: list[str] = []
+    params: list[Any] = []
+    if unknown:
+        where.append(
+            "(r.state IN ('sent', 'unknown') OR o.outcome IN ('pending', 'unknown'))"
+        )
+    if since_ms is not None:
+        where.append("r.received_ms >= ?")
+        params.append(since_ms)
+    if cl_ord_id is not None:
+        where.append("o.cl_ord_id = ?")
+        params.append(cl_ord_id)
+    if account is not None:
+        where.append("r.account = ?")
+        params.append(account)
+    sql = _SELECT + (" WHERE " + " AND ".join(where) if where else "")
+    # The newest ``limit`` rows, shown oldest first.
+    sql += " ORDER BY r.received_ms DESC, r.key DESC, o.idx DESC LIMIT ?"
+    params.append(limit)
+    cursor = conn.execute(sql, params)
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in reversed(cursor.fetchall())]
