@@ -10,7 +10,7 @@ import io
 import json
 import shutil
 import subprocess
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from multidict import CIMultiDictProxy
+from support.redis_server import RedisServer
 from yarl import URL
 
 from signproxy.emulator import EMULATOR, EmulatedKey, EmulatorState, create_emulator_app
@@ -261,6 +262,23 @@ async def start_raw_server(
     app.router.add_route("*", "/{tail:.*}", handler)
     server = await aiohttp_server(app)
     return str(server.make_url("")).rstrip("/")
+
+
+@pytest.fixture
+def redis_control(tmp_path: Path) -> Iterator[RedisServer]:
+    """A real redis-server on 127.0.0.1 that the test may stop and start; stopped at the end."""
+    server = RedisServer(tmp_path)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_control: RedisServer) -> str:
+    """The URL of a real redis-server started for this test."""
+    return redis_control.url
 
 
 @pytest.fixture(scope="session")

@@ -116,6 +116,11 @@ class Metrics:
         self._ready = Gauge(
             "signproxy_ready", "1 when /-/ready answers 200 (as last evaluated).", registry=registry
         )
+        self._redis_up = Gauge(
+            "signproxy_redis_up",
+            "1 while Redis is reachable, 0 while the proxy runs on in-process state.",
+            registry=registry,
+        )
         Gauge(
             "signproxy_build_info", "The running version.", ("version",), registry=registry
         ).labels(__version__).set(1)
@@ -163,6 +168,10 @@ class Metrics:
     def watch_websockets(self, count: Callable[[], int]) -> None:
         """Make ``signproxy_websocket_connections`` follow ``count`` (evaluated at each scrape)."""
         self._websockets.set_function(count)
+
+    def watch_redis(self, available: Callable[[], bool]) -> None:
+        """Make ``signproxy_redis_up`` follow ``available`` (evaluated at each scrape)."""
+        self._redis_up.set_function(lambda: 1.0 if available() else 0.0)
 
     def watch_readiness(self, is_ready: Callable[[], bool]) -> None:
         """Make ``signproxy_ready`` follow ``is_ready`` (evaluated at each scrape)."""

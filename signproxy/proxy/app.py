@@ -15,8 +15,9 @@ from signproxy.proxy.middleware import make_middleware
 from signproxy.proxy.outcome import Outcomes
 from signproxy.proxy.pipeline import Pipeline
 from signproxy.proxy.selection import PATH_PREFIX, Selector
-from signproxy.proxy.stages import rest_stages
+from signproxy.proxy.stages import rest_stages, ws_order_stages
 from signproxy.settings.config import Settings
+from signproxy.state.redis import RedisLink
 from signproxy.upstream.client import Upstream
 from signproxy.upstream.inflight import InFlight
 from signproxy.upstream.okx_clock import OkxClock
@@ -38,6 +39,8 @@ INFLIGHT = web.AppKey("signproxy.inflight", InFlight)
 SELECTOR = web.AppKey("signproxy.selector", Selector)
 PIPELINE = web.AppKey("signproxy.pipeline", Pipeline)
 OUTCOMES = web.AppKey("signproxy.outcomes", Outcomes)
+# Only with SIGNPROXY_REDIS_URL: features look it up with app.get(REDIS).
+REDIS = web.AppKey("signproxy.redis", RedisLink)
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
@@ -87,12 +90,22 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     handler = ProxyHandler(pipeline)
     op_check = policy_check(settings.access.policy)
     relay = WebSocketRelay(
-        settings, clock, op_check=op_check, select_account=ws_account_selector(settings, selector)
+        settings,
+        clock,
+        op_check=op_check,
+        select_account=ws_account_selector(settings, selector),
+        order_stages=ws_order_stages(settings),
+        outcomes=outcomes,
     )
     app[WS_RELAY] = relay
     app.cleanup_ctx.append(_ws_session)
     app.on_shutdown.append(relay.shutdown)
     ops.metrics.watch_websockets(lambda: relay.active_connections)
+    if settings.redis_url is not None:
+        link = app[REDIS] = RedisLink(settings.redis_url)
+        app.cleanup_ctx.append(_redis_link)
+        ops.readiness.add("redis", link.check)
+        ops.metrics.watch_redis(lambda: link.available)
     ops.install(app)  # the /-/ routes, before the catch-all
     app.router.add_get(CHANNEL_ROUTE, relay.handle)
     app.router.add_get(PATH_PREFIX + "{account}" + CHANNEL_ROUTE, relay.handle)
@@ -104,6 +117,12 @@ async def _upstream_session(app: web.Application) -> AsyncIterator[None]:
     await app[UPSTREAM].start()
     yield
     await app[UPSTREAM].close()
+
+
+async def _redis_link(app: web.Application) -> AsyncIterator[None]:
+    await app[REDIS].start()
+    yield
+    await app[REDIS].stop()
 
 
 async def _ws_session(app: web.Application) -> AsyncIterator[None]:

@@ -21,6 +21,7 @@ from signproxy.settings.order_safety import (
     read_exptime,
     read_order_safety,
 )
+from signproxy.settings.redis import read_redis_url, redis_sensitive_values
 from signproxy.settings.variables import FILE_SUFFIX, VariableReader
 
 if TYPE_CHECKING:
@@ -61,6 +62,8 @@ class Settings:
     shutdown_grace: float = 8.0
     upstream_idle_timeout: float = 15.0
     workers: int = 1
+    # Shared state for a fleet of proxies (rate budgets, de-duplication, halt); None: in-process.
+    redis_url: Secret | None = None
     warnings: tuple[str, ...] = field(default=(), compare=False)
     # Every account; ``credentials`` and ``upstream`` are the primary (``default``) account's.
     accounts: Accounts = field(default_factory=lambda: Accounts(()))
@@ -130,6 +133,7 @@ class Settings:
             shutdown_grace=reader.seconds("SIGNPROXY_SHUTDOWN_GRACE", 8.0),
             upstream_idle_timeout=reader.seconds("SIGNPROXY_UPSTREAM_IDLE_TIMEOUT", 15.0),
             workers=reader.integer("SIGNPROXY_WORKERS", 1, 1, 64),
+            redis_url=read_redis_url(reader),
             warnings=tuple(reader.warnings),
             accounts=accounts,
             watch_interval=reader.integer("SIGNPROXY_WATCH_INTERVAL", 5, 0, 3600),
@@ -142,6 +146,7 @@ class Settings:
             *self.credentials.sensitive_values(),
             *self.accounts.sensitive_values(),
             *self.access.sensitive_values(),
+            *redis_sensitive_values(self.redis_url),
         )
 
 

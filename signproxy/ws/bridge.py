@@ -31,6 +31,7 @@ from signproxy.ws.frames import (
     login_answer,
     op_error,
 )
+from signproxy.ws.orders import is_order_op
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     import aiohttp
     from aiohttp import web
 
+    from signproxy.ws.orders import WsOrders
     from signproxy.ws.policy import OpCheck
 
 Side = Literal["client", "upstream", "proxy"]
@@ -105,6 +107,7 @@ class Bridge:
         auto_login: bool,
         login_timeout: float,
         request_id: str,
+        orders: WsOrders | None = None,
     ) -> None:
         """Take both open connections; ``signed_login`` makes a fresh signed login frame."""
         self._client = client
@@ -116,6 +119,7 @@ class Bridge:
         self._auto_login = auto_login
         self._login_timeout = login_timeout
         self._request_id = request_id
+        self._orders = orders
         self._log = structlog.get_logger("signproxy")
         self._login_pending: str | None = None  # who asked: "client" or "auto"
         self._auto_answer: str | None = None  # OKX's success event for the proxy's own login
@@ -160,6 +164,8 @@ class Bridge:
         try:
             await self._close_both(ended)
         finally:
+            if self._orders is not None:
+                self._orders.closed()
             self.finished.set()
 
     def _first_end(
@@ -209,6 +215,8 @@ class Bridge:
                 if msg.type is WSMsgType.TEXT:
                     if self._login_pending is not None:
                         self._see_login_answer(msg.data)
+                    if self._orders is not None:
+                        self._orders.answered(msg.data)
                     await client.send_str(msg.data)
                 elif msg.type is WSMsgType.BINARY:
                     await client.send_bytes(msg.data)
@@ -258,6 +266,13 @@ class Bridge:
             await self._client.send_str(refusal)
             return True
         if not frame.is_login:
+            if (
+                self._orders is not None
+                and frame.request is not None
+                and is_order_op(frame.request)
+            ):
+                await self._orders.submit(frame.request, data)
+                return True
             return False
         if self._auto_answer is not None:
             self._log.info("signproxy.ws_login", source="local", code="0", **self._ids())

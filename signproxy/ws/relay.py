@@ -27,11 +27,14 @@ from signproxy.ws.accounts import WsAccount
 from signproxy.ws.bridge import CLOSE_TIMEOUT, Bridge, close_reason
 from signproxy.ws.errors import NotWebSocket, TooManyWebSockets, WebSocketUnavailable
 from signproxy.ws.frames import login_frame
+from signproxy.ws.orders import WsOrders
 from signproxy.ws.policy import allow_all
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
+    from signproxy.proxy.outcome import Outcomes
+    from signproxy.proxy.pipeline import Stage
     from signproxy.settings.config import Settings
     from signproxy.upstream.clock import Clock
     from signproxy.ws.policy import OpCheck
@@ -45,7 +48,7 @@ _LOGIN_CHANNELS = frozenset({"private", "business"})
 class WebSocketRelay:
     """Serves ``/ws/v5/{private,business,public}``; one :class:`Bridge` per connection."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - collaborators, all but settings and clock keyword-only
         self,
         settings: Settings,
         clock: Clock,
@@ -53,13 +56,19 @@ class WebSocketRelay:
         select_account: Callable[[web.Request], WsAccount] | None = None,
         op_check: OpCheck = allow_all,
         heartbeat: float = HEARTBEAT_SECONDS,
+        order_stages: Sequence[Stage] = (),
+        outcomes: Outcomes | None = None,
     ) -> None:
         """Take collaborators in.
 
         Client tokens, Host and Origin checks are the app's guard middleware's, which wraps these
         routes like every other. ``select_account`` picks the credentials (default: the one
         configured account); ``op_check`` may refuse single requests (default: allow all).
+        With ``outcomes``, order ops run ``order_stages`` and their outcomes are recorded
+        (:mod:`signproxy.ws.orders`).
         """
+        self._order_stages = tuple(order_stages)
+        self._outcomes = outcomes
         default = WsAccount.from_settings(settings)
         self._select = select_account or (lambda _request: default)
         self._op_check = op_check
@@ -189,6 +198,17 @@ class WebSocketRelay:
             auto_login=self._auto_login and channel in _LOGIN_CHANNELS,
             login_timeout=self._request_timeout,
             request_id=record.request_id,
+            orders=None
+            if self._outcomes is None
+            else WsOrders(
+                self._order_stages,
+                self._outcomes,
+                upgrade=request,
+                account_name=account.name,
+                request_id=record.request_id,
+                send_upstream=upstream.send_str,
+                send_client=client.send_str,
+            ),
         )
         self._bridges.add(bridge)
         try:
