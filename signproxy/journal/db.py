@@ -129,9 +129,7 @@ def select(  # noqa: PLR0913 - one keyword-only argument per filter
     where: list[str] = []
     params: list[Any] = []
     if unknown:
-        where.append(
-            "(r.state IN ('sent', 'unknown') OR o.outcome IN ('pending', 'unknown'))"
-        )
+        where.append("(r.state IN ('sent', 'unknown') OR o.outcome IN ('pending', 'unknown'))")
     if since_ms is not None:
         where.append("r.received_ms >= ?")
         params.append(since_ms)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from signproxy.journal.db import Statement
 from signproxy.okx.exptime import EXPTIME_HEADER
-from signproxy.proxy.resolution import NOT_PLACED_CODE, UNKNOWN_CODE
+from signproxy.once.errors import NOT_PLACED_CODE, UNKNOWN_CODE
 
 if TYPE_CHECKING:
     from signproxy.okx.envelope import OrderResult
@@ -53,8 +53,17 @@ def intent(key: str, exchange: Exchange) -> list[Statement]:
         exchange.headers.get(EXPTIME_HEADER),
     )
     orders = [
-        (key, view.index, view.inst_id, view.side, view.ord_type, view.sz, view.px,
-         view.cl_ord_id, view.ord_id)
+        (
+            key,
+            view.index,
+            view.inst_id,
+            view.side,
+            view.ord_type,
+            view.sz,
+            view.px,
+            view.cl_ord_id,
+            view.ord_id,
+        )
         for view in exchange.orders
     ]
     return [Statement(_INTENT, request), Statement(_INTENT_ORDER, orders, many=True)]

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from signproxy.commands.health import HEALTH_PATH
+from signproxy.once.kit import OrderSafety
 from signproxy.ops.readiness import clock_check
 from signproxy.ops.routes import Operations
 from signproxy.proxy.guard import Guard
@@ -39,6 +40,7 @@ INFLIGHT = web.AppKey("signproxy.inflight", InFlight)
 SELECTOR = web.AppKey("signproxy.selector", Selector)
 PIPELINE = web.AppKey("signproxy.pipeline", Pipeline)
 OUTCOMES = web.AppKey("signproxy.outcomes", Outcomes)
+ORDER_SAFETY = web.AppKey("signproxy.order_safety", OrderSafety)
 # Only with SIGNPROXY_REDIS_URL: features look it up with app.get(REDIS).
 REDIS = web.AppKey("signproxy.redis", RedisLink)
 
@@ -75,6 +77,15 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         ops.readiness.add("clock", clock_check(app[OKX_CLOCK]))
         ops.metrics.watch_clock(lambda: (app[OKX_CLOCK].offset_ms, app[OKX_CLOCK].measured))
     app[INFLIGHT] = InFlight()
+    if settings.redis_url is not None:
+        link = app[REDIS] = RedisLink(settings.redis_url)
+        app.cleanup_ctx.append(_redis_link)
+        ops.readiness.add("redis", link.check)
+        ops.metrics.watch_redis(lambda: link.available)
+    once = app[ORDER_SAFETY] = OrderSafety(settings, upstream, clock, app.get(REDIS))
+    once.observe(outcomes)
+    app.cleanup_ctx.append(once.lifecycle)
+    # Last in, first out: exchanges drain (and are journalled) before the journal and Redis close.
     app.cleanup_ctx.append(_drain)
     selector = app[SELECTOR] = Selector(settings.accounts)  # swapped by a reload (SIGHUP)
     pipeline = app[PIPELINE] = Pipeline(
@@ -85,6 +96,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
             clock=clock,
             inflight=app[INFLIGHT],
             on_timestamp_expired=clock.timestamp_rejected if isinstance(clock, OkxClock) else None,
+            order_safety=once,
         )
     )
     handler = ProxyHandler(pipeline)
@@ -94,18 +106,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         clock,
         op_check=op_check,
         select_account=ws_account_selector(settings, selector),
-        order_stages=ws_order_stages(settings),
+        order_stages=ws_order_stages(settings, clock=clock, order_safety=once),
         outcomes=outcomes,
     )
     app[WS_RELAY] = relay
     app.cleanup_ctx.append(_ws_session)
     app.on_shutdown.append(relay.shutdown)
     ops.metrics.watch_websockets(lambda: relay.active_connections)
-    if settings.redis_url is not None:
-        link = app[REDIS] = RedisLink(settings.redis_url)
-        app.cleanup_ctx.append(_redis_link)
-        ops.readiness.add("redis", link.check)
-        ops.metrics.watch_redis(lambda: link.available)
     ops.install(app)  # the /-/ routes, before the catch-all
     app.router.add_get(CHANNEL_ROUTE, relay.handle)
     app.router.add_get(PATH_PREFIX + "{account}" + CHANNEL_ROUTE, relay.handle)

@@ -43,7 +43,8 @@ class OrderSafety:
         clordid_prefix: the start of every client order id the proxy makes.
         journal: the SQLite journal's path, or None when it is off.
         journal_retention_s: rows older than this are pruned.
-        resolve_timeout_s: how long an unknown outcome is looked up before SPX301 is answered.
+        resolve_timeout_s: how long an unknown outcome is looked up before SPX301 is answered
+            (0: not looked up; SPX301 at once).
         dedup_window_s: how long a client order id is remembered (0: no de-duplication).
     """
 
@@ -92,8 +93,8 @@ def read_order_safety(reader: VariableReader) -> OrderSafety:
     if retention < 60:  # noqa: PLR2004 - pruning more often than that would be the bug
         raise ConfigError("SIGNPROXY_JOURNAL_RETENTION", "must be at least 60 seconds")
     resolve = duration(reader, "SIGNPROXY_RESOLVE_TIMEOUT", DEFAULT_RESOLVE_TIMEOUT_S)
-    if not 0 < resolve <= 600:  # noqa: PLR2004
-        raise ConfigError("SIGNPROXY_RESOLVE_TIMEOUT", "must be more than 0 and at most 600 s")
+    if not 0 <= resolve <= 600:  # noqa: PLR2004
+        raise ConfigError("SIGNPROXY_RESOLVE_TIMEOUT", "must be at most 600 s (0: off)")
     window = duration(reader, "SIGNPROXY_DEDUP_WINDOW", DEFAULT_DEDUP_WINDOW_S)
     if window > 86_400:  # noqa: PLR2004
         raise ConfigError("SIGNPROXY_DEDUP_WINDOW", "must be at most a day (86400 s); 0 disables")

@@ -6,7 +6,10 @@ A REST request, after the middleware has admitted it (guard) and made its record
     target           GET/POST only; the canonical path and query that are judged and signed
     policy           may this method and path be signed (funds, read-only, allow/deny rules)
     body             read, validate and canonicalize the JSON body; the order view
+    client-order-id  every placed order gets a client order id (okx/clordid.py)
+    dedup            a retry (same clOrdId) is answered from the first attempt, not sent
     sign             OK-ACCESS-* headers, expTime, the demo flag
+    journal-resolve  the journal's intent before sending; an unknown outcome looked up after
     send             forward to OKX (the exchange outlives a client that leaves)
 
 A WebSocket order op (``order``, ``batch-orders``...) runs the stages that judge orders and then
@@ -27,10 +30,12 @@ from signproxy.proxy.stages.select import SelectAccount
 from signproxy.proxy.stages.send import Send
 from signproxy.proxy.stages.sign import Sign
 from signproxy.proxy.stages.target import Target
+from signproxy.proxy.stages.ws_exptime import WsExpTime
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from signproxy.once.kit import OrderSafety
     from signproxy.proxy.pipeline import Stage
     from signproxy.proxy.selection import Selector
     from signproxy.settings.config import Settings
@@ -47,22 +52,35 @@ def rest_stages(  # noqa: PLR0913 - the collaborators the stages share, all keyw
     clock: Clock,
     inflight: InFlight,
     on_timestamp_expired: Callable[[], None] | None = None,
+    order_safety: OrderSafety | None = None,
 ) -> list[Stage]:
     """The REST pipeline's stages, in order."""
+    once = order_safety
     return [
         SelectAccount(selector),
         Target(),
         EndpointPolicy(settings.access.policy),
         ReadBody(settings.max_body_bytes, settings.body_mode),
+        *([once.client_order_id] if once else []),
+        *([once.dedup] if once and once.dedup else []),
         Sign(clock, settings.exptime_ms),
+        *([once.journal_resolve] if once else []),
         Send(upstream, inflight, on_timestamp_expired=on_timestamp_expired),
     ]
 
 
-def ws_order_stages(_settings: Settings) -> list[Stage]:
+def ws_order_stages(
+    settings: Settings, *, clock: Clock | None = None, order_safety: OrderSafety | None = None
+) -> list[Stage]:
     """The stages a WebSocket order op passes before it is written to OKX, in order.
 
     The endpoint policy and read-only mode judge every WebSocket frame already (see
     :mod:`signproxy.ws.policy`); the stages here are those that judge orders.
     """
-    return []
+    once = order_safety
+    return [
+        *([once.client_order_id] if once else []),
+        *([once.dedup] if once and once.dedup else []),
+        *([WsExpTime(clock, settings.exptime_ms)] if clock is not None else []),
+        *([once.journal_resolve] if once else []),
+    ]

@@ -1,0 +1,160 @@
+"""The journal's one writer: a thread fed by a queue, so the event loop never waits on SQLite.
+
+:meth:`Journal.intent` queues a request's intent and awaits its commit (in the thread) before the
+request leaves for OKX: if the proxy dies while the request is out, the journal knows about it.
+That commit is not fsynced (WAL, ``synchronous=NORMAL``), so it costs a write into the OS's page
+cache, not a disk flush. Outcomes are queued and not awaited. Whatever is queued while a commit
+runs is written by the next one, so under load one commit carries many rows.
+
+If the database cannot be written (disk full, permissions), the failure is logged and requests
+go on: an order is never refused because the journal failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import secrets
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+import structlog
+
+from signproxy.journal import db, rows
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from signproxy.proxy.record import Exchange
+
+PRUNE_EVERY_S = 3600.0
+_STOP = object()
+
+
+class Journal:
+    """The order journal of one process (several processes may share the file)."""
+
+    def __init__(self, path: Path, retention_s: float) -> None:
+        """Write to ``path``; rows older than ``retention_s`` are pruned hourly."""
+        self.path = path
+        self._retention_ms = int(retention_s * 1000)
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._log = structlog.get_logger("signproxy")
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.failures = 0
+
+    async def start(self) -> None:
+        """Open (or create) the journal and start the writer thread.
+
+        Raises:
+            OSError, sqlite3.Error: the journal cannot be opened.
+        """
+        self._loop = asyncio.get_running_loop()
+        conn = await asyncio.to_thread(db.connect, self.path)
+        self._thread = threading.Thread(
+            target=self._write_loop, args=(conn,), name="signproxy-journal", daemon=True
+        )
+        self._thread.start()
+
+    async def close(self) -> None:
+        """Write what is queued, then stop the thread."""
+        if self._thread is None:
+            return
+        self._queue.put(_STOP)
+        await asyncio.to_thread(self._thread.join, 10.0)
+        self._thread = None
+
+    # Observer protocol (proxy/outcome.py): the outcome of every journalled exchange.
+    def request_started(self) -> None:
+        """Nothing to do when a request arrives."""
+
+    def request_finished(self, exchange: Exchange) -> None:
+        """Queue the outcome of an exchange whose intent was written."""
+        key = exchange.journal_key
+        if key is not None and self._thread is not None:
+            self._queue.put((rows.outcome(key, exchange), None))
+
+    async def intent(self, exchange: Exchange) -> None:
+        """Write ``exchange``'s intent and wait for the commit; sets ``journal_key``."""
+        if self._thread is None:
+            return
+        key = secrets.token_hex(10)
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue.put((rows.intent(key, exchange), done))
+        try:
+            await done
+        except Exception:  # noqa: BLE001 - logged by the writer; the order goes on
+            return
+        exchange.journal_key = key
+
+    def write(self, statements: list[db.Statement]) -> None:
+        """Queue ``statements`` (startup resolution's outcomes)."""
+        if self._thread is not None:
+            self._queue.put((statements, None))
+
+    def _write_loop(self, conn: Any) -> None:
+        last_prune = 0.0
+        try:
+            while True:
+                batch = [self._queue.get()]
+                while True:
+                    try:
+                        batch.append(self._queue.get_nowait())
+                    except queue.Empty:
+                        break
+                stop = any(item is _STOP for item in batch)
+                work = [item for item in batch if item is not _STOP]
+                self._commit(conn, work)
+                if time.monotonic() - last_prune > PRUNE_EVERY_S:
+                    last_prune = time.monotonic()
+                    self._prune(conn)
+                if stop:
+                    return
+        finally:
+            conn.close()
+
+    def _commit(self, conn: Any, work: list[tuple[list[db.Statement], Any]]) -> None:
+        if not work:
+            return
+        error: BaseException | None = None
+        try:
+            db.run(conn, [statement for statements, _ in work for statement in statements])
+        except Exception as exc:  # noqa: BLE001 - any database failure: log, never stop serving
+            error = exc
+            self.failures += 1
+            self._log.error(
+                "signproxy.journal_write_failed", path=str(self.path), error=repr(exc)[:200]
+            )
+        loop = self._loop
+        for _, done in work:
+            if done is not None and loop is not None:
+                loop.call_soon_threadsafe(_settle, done, error)
+
+    def _prune(self, conn: Any) -> None:
+        before = time.time_ns() // 1_000_000 - self._retention_ms
+        try:
+            removed = db.prune(conn, before)
+        except Exception as exc:  # noqa: BLE001
+            self._log.error("signproxy.journal_prune_failed", error=repr(exc)[:200])
+            return
+        if removed:
+            self._log.info("signproxy.journal_pruned", requests=removed)
+
+    def read_unknown(self) -> list[dict[str, Any]]:
+        """The rows whose outcome is unknown (synchronous: call it in a thread)."""
+        conn = db.connect(self.path, create=False)
+        try:
+            return db.select(conn, unknown=True, limit=10_000)
+        finally:
+            conn.close()
+
+
+def _settle(done: asyncio.Future[None], error: BaseException | None) -> None:
+    if done.done():
+        return
+    if error is None:
+        done.set_result(None)
+    else:
+        done.set_exception(error)

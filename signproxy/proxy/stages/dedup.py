@@ -1,0 +1,235 @@
+"""Stage ``dedup``: a retry of a placing request is answered from the first attempt, not sent.
+
+Runs after ``client-order-id`` (every order has an id then) and before ``sign``. The first
+attempt claims its orders' ids (:mod:`signproxy.once.dedup`); a retry waits for the first
+attempt if it is still in flight, then gets its answer with ``X-Signproxy-Replayed: 1`` (on a
+WebSocket, an answer frame carrying the retry's own ``id``). The same id for a different order
+is refused with SPX810; a batch mixing ids already sent with new ones with SPX811.
+
+REST attempts are finished here, with their answer; WebSocket attempts when OKX answers them,
+through the outcome observer (:meth:`Dedup.request_finished`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import secrets
+from typing import TYPE_CHECKING, Any
+
+from multidict import CIMultiDict
+
+from signproxy.errors import PROXY_ERROR_HEADER, SignproxyError
+from signproxy.okx import envelope
+from signproxy.okx.orders import Action
+from signproxy.once.dedup import Stored, stored_from
+from signproxy.once.errors import (
+    REPLAYED_HEADER,
+    RESOLVED_HEADER,
+    UNKNOWN_CODE,
+    ClientOrderIdConflict,
+    OutcomeStillUnknown,
+    RetryMixed,
+)
+from signproxy.proxy.pipeline import Next, Stage
+from signproxy.proxy.record import Answer
+
+if TYPE_CHECKING:
+    from signproxy.once.dedup import Item, State, Store
+    from signproxy.proxy.record import Exchange
+
+_KEPT_HEADERS = ("Content-Type", RESOLVED_HEADER, PROXY_ERROR_HEADER)
+_ANSWERED = frozenset({"0", "1", "2", UNKNOWN_CODE})
+_CLAIM_TRIES = 3
+
+
+def fingerprint(path: str, item: object) -> str:
+    """What makes two orders the same order: the endpoint and every field, in any key order."""
+    text = json.dumps([path, item], sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+class Dedup(Stage):
+    """Claim placing requests' client order ids; answer retries from the first attempt."""
+
+    name = "dedup"
+
+    def __init__(self, store: Store, *, wait_s: float, window_s: float) -> None:
+        """Claim in ``store``; wait up to ``wait_s`` for a first attempt still in flight."""
+        self._store = store
+        self._wait_s = wait_s
+        self._window_s = window_s
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def run(self, exchange: Exchange, call_next: Next) -> Answer:
+        """Send a first attempt; answer a retry from the first attempt."""
+        endpoint = exchange.endpoint
+        if endpoint is None or endpoint.action is not Action.PLACE:
+            return await call_next(exchange)
+        items = _items(exchange)
+        if not items:
+            return await call_next(exchange)
+        account = exchange.account_name or ""
+        for _ in range(_CLAIM_TRIES):
+            owner = secrets.token_hex(8)
+            claim = await self._store.claim(account, items, owner)
+            if claim.kind == "new":
+                return await self._first(exchange, call_next, account, items, owner)
+            if claim.kind == "conflict":
+                raise ClientOrderIdConflict(
+                    f"clOrdId {claim.cl_ord_id} was used for a different order in the last"
+                    f" {self._window_s:g} s (SIGNPROXY_DEDUP_WINDOW); give this order a new one"
+                )
+            if claim.kind == "mixed":
+                raise RetryMixed(
+                    "this batch mixes orders already sent (by clOrdId) with new ones; send the"
+                    " new ones on their own"
+                )
+            assert claim.owner is not None  # noqa: S101 - an existing claim has its owner
+            if claim.state == "inflight":
+                claim = await self._store.wait(account, items[0][0], claim.owner, self._wait_s)
+            if claim.state == "released":
+                continue  # the first attempt placed nothing: this one may go
+            if claim.state == "inflight" or claim.stored is None:
+                break
+            return _replay(exchange, claim.stored)
+        raise OutcomeStillUnknown(
+            "the first attempt with these clOrdIds is still in flight", [i for i, _ in items]
+        )
+
+    async def _first(
+        self, exchange: Exchange, call_next: Next, account: str, items: list[Item], owner: str
+    ) -> Answer:
+        exchange.dedup_owner = owner
+        if exchange.transport != "rest":
+            return await call_next(exchange)  # finished by request_finished()
+        ids = [cl_ord_id for cl_ord_id, _ in items]
+        try:
+            answer = await call_next(exchange)
+        except SignproxyError as exc:
+            stored = _error_stored(exc)
+            if getattr(exc, "outcome_unknown", False):
+                await self._store.finish(account, ids, [], owner, "unknown", stored)
+            else:
+                await self._store.finish(account, [], ids, owner, "done", stored)
+            raise
+        except BaseException:  # cancelled: the outcome is unknown
+            self._finish_later(account, ids, [], owner, "unknown", Stored(503, b"{}", {}))
+            raise
+        keep, release, state = _split(ids, answer.body)
+        headers = {k: v for k in _KEPT_HEADERS if (v := answer.headers.get(k)) is not None}
+        stored = Stored(answer.status, answer.body, headers)
+        await self._store.finish(account, keep, release, owner, state, stored)
+        return answer
+
+    def _finish_later(
+        self,
+        account: str,
+        keep: list[str],
+        release: list[str],
+        owner: str,
+        state: State,
+        stored: Stored,
+    ) -> None:
+        task = asyncio.get_running_loop().create_task(
+            self._store.finish(account, keep, release, owner, state, stored)
+        )
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # Observer protocol (proxy/outcome.py): WebSocket attempts end when OKX answers.
+    def request_started(self) -> None:
+        """Nothing to do when a request arrives."""
+
+    def request_finished(self, exchange: Exchange) -> None:
+        """Finish a WebSocket first attempt from its record."""
+        owner = exchange.dedup_owner
+        if owner is None or exchange.transport == "rest":
+            return
+        ids = [view.cl_ord_id for view in exchange.orders if view.cl_ord_id]
+        account = exchange.account_name or ""
+        error = exchange.error
+        if error is not None:
+            stored = _error_stored(error)
+            unknown = getattr(error, "outcome_unknown", False)
+            self._finish_later(
+                account,
+                ids if unknown else [],
+                [] if unknown else ids,
+                owner,
+                "unknown" if unknown else "done",
+                stored,
+            )
+            return
+        data = [
+            {
+                "clOrdId": r.cl_ord_id or "",
+                "ordId": r.ord_id or "",
+                "sCode": r.s_code or "",
+                "sMsg": r.s_msg or "",
+            }
+            for r in exchange.results
+        ]
+        body = {"code": exchange.okx_code or "", "msg": "", "data": data}
+        stored = stored_from(body, 200, {"Content-Type": "application/json"})
+        keep, release, state = _split(ids, stored.body)
+        self._finish_later(account, keep, release, owner, state, stored)
+
+
+def _items(exchange: Exchange) -> list[Item]:
+    endpoint = exchange.endpoint
+    assert endpoint is not None  # noqa: S101 - checked by the caller
+    payload = exchange.payload
+    objects: list[Any] = [payload] if isinstance(payload, dict) else payload
+    if not isinstance(objects, list):
+        return []
+    field = endpoint.client_id_field
+    return [
+        (str(item[field]), fingerprint(endpoint.path, item))
+        for item in objects
+        if isinstance(item, dict) and item.get(field)
+    ]
+
+
+def _split(ids: list[str], body: bytes) -> tuple[list[str], list[str], State]:
+    """Which ids stay claimed (placed, or unknown), which are released (definitely not placed)."""
+    parsed = envelope.parse(body)
+    if parsed is None or parsed.code not in _ANSWERED:
+        return [], ids, "done"  # refused as a whole: nothing was placed
+    codes = {r.cl_ord_id: r.s_code for r in parsed.orders() if r.cl_ord_id}
+    keep = [i for i in ids if codes.get(i, "0") in ("0", UNKNOWN_CODE)]
+    release = [i for i in ids if i not in keep]
+    state: State = "unknown" if UNKNOWN_CODE in codes.values() else "done"
+    return keep, release, state
+
+
+def _error_stored(error: SignproxyError) -> Stored:
+    body = json.dumps({"code": error.code, "msg": error.message, "data": []}).encode()
+    headers = {"Content-Type": "application/json", PROXY_ERROR_HEADER: error.code}
+    return Stored(error.status, body, headers)
+
+
+def _replay(exchange: Exchange, stored: Stored) -> Answer:
+    exchange.replayed = True
+    body = stored.body
+    parsed: Any = None
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        parsed = None
+    if isinstance(parsed, dict):
+        answer = envelope.from_object(parsed)
+        if answer is not None:
+            exchange.okx_code = answer.code
+            exchange.results = answer.orders()
+        parsed.pop("id", None)
+        parsed.pop("op", None)
+        if exchange.transport == "ws":
+            endpoint = exchange.endpoint
+            op = endpoint.ws_op if endpoint is not None else None
+            parsed = {"id": exchange.ws_id or "", "op": op, **parsed}
+        body = json.dumps(parsed, separators=(",", ":")).encode()
+    headers: CIMultiDict[str] = CIMultiDict(stored.headers)
+    headers[REPLAYED_HEADER] = "1"
+    return Answer(stored.status, headers, body, 0.0)
