@@ -8,6 +8,7 @@ It answers with OKX's error codes or canned OKX-shaped bodies, and records every
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import time
@@ -19,12 +20,20 @@ from multidict import CIMultiDict
 
 from signproxy.emulator.auth import AuthFailure, EmulatedKey, SignedRequest, verify
 from signproxy.emulator.endpoints import Book, Call, answer
+from signproxy.emulator.faults import SERVER_ERROR, Fault, install_control, take
 from signproxy.emulator.ws import install as install_ws
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-__all__ = ["EMULATOR", "EmulatedKey", "EmulatorState", "Received", "create_emulator_app"]
+__all__ = [
+    "EMULATOR",
+    "EmulatedKey",
+    "EmulatorState",
+    "Fault",
+    "Received",
+    "create_emulator_app",
+]
 
 # OKX serves these without authentication, but verifies a signature if one is sent.
 _PUBLIC_PREFIXES = ("/api/v5/public/", "/api/v5/market/")
@@ -57,6 +66,8 @@ class EmulatorState:
     _order_ids: itertools.count[int] = field(
         default_factory=lambda: itertools.count(612_000_000_000_000_000)
     )
+    # Faults to inject, first match first (see emulator/faults.py).
+    faults: list[Fault] = field(default_factory=list)
 
     def book_for(self, api_key: str) -> Book:
         """The orders of ``api_key``."""
@@ -85,8 +96,11 @@ def create_emulator_app(
     state = EmulatorState({key.api_key: key for key in keys}, clock_offset_ms)
     app[EMULATOR] = state
 
-    async def handle(request: web.Request) -> web.Response:
+    async def handle(request: web.Request) -> web.StreamResponse:
         body = await request.read()
+        fault = take(state.faults, request.method, request.path)
+        if fault == "blackhole":
+            await asyncio.Event().wait()  # until the client goes away and aiohttp cancels us
         status, payload = _respond(state, request, body)
         code = str(payload.get("code", ""))
         state.received.append(
@@ -96,9 +110,18 @@ def create_emulator_app(
         )
         if len(state.received) > state.max_received:
             del state.received[: len(state.received) - state.max_received]
+        if fault == "drop":
+            if request.transport is not None:
+                request.transport.abort()
+            raise asyncio.CancelledError  # nothing more to do for this connection
+        if fault == "hold":
+            await asyncio.Event().wait()
+        if fault == "error500":
+            return web.json_response(SERVER_ERROR, status=500)
         return web.json_response(payload, status=status)
 
     install_ws(app, state)
+    install_control(app, state)
     app.router.add_route("*", "/{tail:.*}", handle)
     return app
 
