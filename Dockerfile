@@ -1,4 +1,4 @@
-# signproxy: the signing proxy as a sidecar image (see "Run as a sidecar" in README.md).
+# signproxy: the signing proxy as a sidecar image (see "Run as a sidecar" in docs/deployment.md).
 # BASE_IMAGE is a build argument so offline builds can use a local stand-in image. Both stages
 # use it, so the virtualenv built in the first still finds its interpreter in the second.
 ARG BASE_IMAGE=python:3.12-slim

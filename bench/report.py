@@ -1,4 +1,4 @@
-"""The benchmark's table (Markdown, so the README can show it as it is) and its ratios."""
+"""The benchmark's table (Markdown, so docs/benchmark.md can show it as it is) and its ratios."""
 
 from __future__ import annotations
 

@@ -1,6 +1,8 @@
-"""The benchmark's servers: nginx (upstream, reverse proxy, TLS upstream) or Python stand-ins.
+"""The benchmark's servers, and the one launcher every bench script starts processes with.
 
-Every server listens on 127.0.0.1 and is a subprocess that :class:`Processes` stops at the end.
+nginx (upstream, reverse proxy, TLS upstream) or Python stand-ins, the emulator and signproxy:
+every server listens on 127.0.0.1 and is a subprocess that :class:`Processes` stops at the end.
+signproxy and the emulator use the fake credentials the test suite uses (tests/support/keys.py).
 """
 
 from __future__ import annotations
@@ -15,6 +17,13 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+# bench/ scripts run by path, so only bench/ is on sys.path: the repository root is added for
+# the fake credentials they share with the tests.
+if str(HERE.parent) not in sys.path:
+    sys.path.insert(0, str(HERE.parent))
+
+from tests.support.keys import LIVE_KEY  # noqa: E402 - needs the root on sys.path first
+
 ORDER_PATH = "/api/v5/trade/order"
 ORDER_BODY = (
     '{"instId":"BTC-USDT","tdMode":"cash","clOrdId":"bench1","side":"buy",'
@@ -26,12 +35,26 @@ ORDER_ANSWER = (
     '"ts":"1695190491421","sCode":"0","sMsg":"Order placed"}],'
     '"inTime":"1695190491421339","outTime":"1695190491423240"}'
 )
-# Obviously fake credentials: nginx and the stand-in do not check them; the emulator run does.
-FAKE_ENV = {
-    "OKX_API_KEY": "bench-fake-key-0001",
-    "OKX_API_SECRET": "BENCH0FAKE0SECRET0NOT0REAL00001",
-    "OKX_API_PASSPHRASE": "bench-fake-pass-01",
-}
+# nginx and the stand-in do not check the credentials; the emulator checks every signature.
+FAKE_KEY = LIVE_KEY
+SIGNPROXY = (sys.executable, "-m", "signproxy")
+
+
+def signproxy_env(**extra: str) -> dict[str, str]:
+    """The environment of a signproxy or emulator process, with the fake credentials.
+
+    This process's environment without its OKX_ and SIGNPROXY_ variables, plus the fake
+    credentials, JSON logs and ``extra``.
+    """
+    kept = {k: v for k, v in os.environ.items() if not k.startswith(("OKX_", "SIGNPROXY_"))}
+    return {
+        **kept,
+        "OKX_API_KEY": FAKE_KEY.api_key,
+        "OKX_API_SECRET": FAKE_KEY.secret,
+        "OKX_API_PASSPHRASE": FAKE_KEY.passphrase,
+        "SIGNPROXY_LOG_FORMAT": "json",
+        **extra,
+    }
 
 
 def free_port() -> int:
@@ -83,9 +106,15 @@ class Processes:
     def start(
         self, name: str, argv: list[str], port: int, env: dict[str, str] | None = None
     ) -> subprocess.Popen[bytes]:
-        """Start ``argv`` with its output in ``<workdir>/<name>.log``; wait for ``port``."""
-        log = (self.workdir / f"{name}.log").open("wb")
-        proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env)
+        """Start ``argv`` in ``workdir``, its output in ``<workdir>/<name>.log``; wait for ``port``.
+
+        Running in ``workdir`` keeps a ``.env`` in the caller's directory away from signproxy,
+        and a checkout's sources off ``python -m``'s path.
+        """
+        with (self.workdir / f"{name}.log").open("wb") as log:
+            proc = subprocess.Popen(
+                argv, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=self.workdir
+            )
         self._procs.append(proc)
         wait_for_port(port, proc)
         return proc
@@ -182,21 +211,16 @@ def start_signproxy(
     name: str = "signproxy",
     extra_env: dict[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
-    """Start signproxy as its users run it, logging its JSON lines to a file."""
-    env = {
-        **os.environ,
-        **FAKE_ENV,
-        "SIGNPROXY_UPSTREAM": upstream,
-        "SIGNPROXY_ALLOW_CUSTOM_UPSTREAM": "1",  # a local stand-in, not an OKX host
-        "SIGNPROXY_LOG_FORMAT": "json",
+    """Start signproxy as its users run it, logging its JSON lines to ``<name>.log``."""
+    env = signproxy_env(
+        SIGNPROXY_UPSTREAM=upstream,
+        SIGNPROXY_ALLOW_CUSTOM_UPSTREAM="1",  # a local stand-in, not an OKX host
         **(extra_env or {}),
-    }
-    argv = [sys.executable, "-m", "signproxy", "serve", "--port", str(port)]
-    return procs.start(name, argv, port, env)
+    )
+    return procs.start(name, [*SIGNPROXY, "serve", "--port", str(port)], port, env)
 
 
-def start_emulator(procs: Processes, port: int) -> None:
+def start_emulator(procs: Processes, port: int) -> subprocess.Popen[bytes]:
     """The bundled OKX emulator, accepting the fake credentials and verifying every signature."""
-    env = {**os.environ, **FAKE_ENV, "SIGNPROXY_LOG_FORMAT": "json"}
-    argv = [sys.executable, "-m", "signproxy", "emulator", "--port", str(port)]
-    procs.start("emulator", argv, port, env)
+    argv = [*SIGNPROXY, "emulator", "--port", str(port)]
+    return procs.start("emulator", argv, port, signproxy_env())

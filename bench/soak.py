@@ -15,12 +15,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import itertools
 import json
-import os
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,14 +25,9 @@ from collections import Counter
 from pathlib import Path
 
 import aiohttp
+from servers import Processes, free_port, start_emulator, start_signproxy
 from yarl import URL
 
-# Obviously fake credentials, for the local emulator only.
-KEY_ENV = {
-    "OKX_API_KEY": "soak-fake-key-0001",
-    "OKX_API_SECRET": "SOAK0FAKE0SECRET0000000000000001",
-    "OKX_API_PASSPHRASE": "soak-fake-pass",
-}
 RSS_TARGET_KB = 20 * 1024
 # The proxy keeps idle upstream connections for aiohttp's keep-alive time (15 s); the clock sync
 # uses one every 60 s. Descriptors are counted after that, as the least seen over a window.
@@ -51,28 +43,6 @@ def proc_stats(pid: int) -> tuple[int, int]:
         if line.startswith("VmRSS:"):
             return fds, int(line.split()[1])
     msg = "no VmRSS"
-    raise RuntimeError(msg)
-
-
-def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    """Start ``python -m signproxy ARGS`` with its log going to a file."""
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "signproxy", *args], env=env, stdout=out, stderr=out
-        )
-
-
-def wait_url(log: Path, event: str, deadline_s: float = 20.0) -> str:
-    """Read a JSON log file until ``event`` appears; returns its url."""
-    end = time.monotonic() + deadline_s
-    while time.monotonic() < end:
-        for line in log.read_text().splitlines():
-            with contextlib.suppress(ValueError):
-                record = json.loads(line)
-                if record.get("event") == event:
-                    return str(record["url"])
-        time.sleep(0.05)
-    msg = f"{event} not logged in {deadline_s} s; see {log}"
     raise RuntimeError(msg)
 
 
@@ -188,31 +158,20 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=5_000)
     parser.add_argument("--max-seconds", type=float, default=1800)
     args = parser.parse_args()
-    base_env = {k: v for k, v in os.environ.items() if not k.startswith(("OKX_", "SIGNPROXY_"))}
-    env = {**base_env, **KEY_ENV, "SIGNPROXY_LOG_FORMAT": "json"}
     with tempfile.TemporaryDirectory(prefix="signproxy-soak-") as tmp:
-        emulator_log, proxy_log = Path(tmp, "emulator.log"), Path(tmp, "proxy.log")
-        emulator = start(["emulator", "--port", "0"], env, emulator_log)
-        proxy = None
+        procs = Processes(Path(tmp))
         try:
-            upstream = wait_url(emulator_log, "signproxy.emulator_listening")
-            proxy_env = {
-                **env,
-                "SIGNPROXY_UPSTREAM": upstream,
-                "SIGNPROXY_ALLOW_CUSTOM_UPSTREAM": "1",
-            }
-            proxy = start(["serve", "--port", "0"], proxy_env, proxy_log)
-            base = wait_url(proxy_log, "signproxy.listening")
+            emulator_port, proxy_port = free_port(), free_port()
+            start_emulator(procs, emulator_port)
+            proxy = start_signproxy(procs, proxy_port, f"http://127.0.0.1:{emulator_port}")
+            base = f"http://127.0.0.1:{proxy_port}"
             report = asyncio.run(soak(base, proxy.pid, args))
             proxy.send_signal(signal.SIGTERM)
             report["proxy_exit"] = proxy.wait(timeout=30)
         finally:
-            for process in (proxy, emulator):
-                if process is not None and process.poll() is None:
-                    process.kill()
-                    process.wait()
+            procs.close()
         levels: Counter[str] = Counter()
-        for line in proxy_log.read_text().splitlines():
+        for line in Path(tmp, "signproxy.log").read_text().splitlines():
             record = json.loads(line)
             # The emulator is not an OKX host: the proxy says so once at startup, as it should.
             if record.get("event") == "signproxy.custom_upstream":

@@ -61,7 +61,7 @@ class SignproxyError(Exception):
 
     Attributes:
         status: the HTTP status the client gets.
-        code: the proxy's own error code (``SPXnnn``), documented in docs/.
+        code: the proxy's own error code (``SPXnnn``), documented in docs/requests-and-errors.md.
         kind: which side the error is on.
         message: a sentence for the client; never holds a secret.
     """

@@ -20,59 +20,18 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from multidict import CIMultiDictProxy
-from support.redis_server import RedisServer
 from yarl import URL
 
 from signproxy.emulator import EMULATOR, EmulatedKey, EmulatorState, create_emulator_app
 from signproxy.proxy.app import create_app
+from signproxy.proxy.middleware import make_middleware
 from signproxy.runtime.logs import Redactor, configure
 from signproxy.runtime.serve import make_runner
 from signproxy.settings.config import Settings
-from signproxy.upstream.clock import Clock
-
-# Obviously fake credentials; never used anywhere but against the local emulator.
-LIVE_KEY = EmulatedKey(
-    api_key="fake-live-key-0001",
-    secret="FAKE0SECRET0LIVE0NOT0REAL0000001",
-    passphrase="fake-pass-live-01",
-)
-DEMO_KEY = EmulatedKey(
-    api_key="fake-demo-key-0002",
-    secret="FAKE0SECRET0DEMO0NOT0REAL0000002",
-    passphrase="fake-pass-demo-02",
-    demo=True,
-)
-ALL_SECRETS = tuple(
-    value for key in (LIVE_KEY, DEMO_KEY) for value in (key.api_key, key.secret, key.passphrase)
-)
-
-
-def env_for(key: EmulatedKey, upstream: str, **extra: str) -> dict[str, str]:
-    """The variables that point a proxy at ``upstream`` with ``key``."""
-    return {
-        "OKX_API_KEY": key.api_key,
-        "OKX_API_SECRET": key.secret,
-        "OKX_API_PASSPHRASE": key.passphrase,
-        "OKX_DEMO": "1" if key.demo else "0",
-        "SIGNPROXY_UPSTREAM": upstream,
-        # No background clock sync unless a test asks for it: its GET /public/time requests
-        # would interleave with the ones a test counts in emulator.received.
-        "SIGNPROXY_CLOCK_SYNC_INTERVAL": "0",
-        # The emulator is not one of OKX's hosts: signing for it needs the explicit override.
-        "SIGNPROXY_ALLOW_CUSTOM_UPSTREAM": "1",
-        **extra,
-    }
-
-
-def account_env(name: str, key: EmulatedKey) -> dict[str, str]:
-    """The variables of the named account ``name`` holding ``key`` (OKX_ACCOUNT_<NAME>_*)."""
-    prefix = f"OKX_ACCOUNT_{name.upper().replace('-', '_')}_"
-    return {
-        prefix + "API_KEY": key.api_key,
-        prefix + "API_SECRET": key.secret,
-        prefix + "API_PASSPHRASE": key.passphrase,
-        prefix + "DEMO": "1" if key.demo else "0",
-    }
+from signproxy.upstream.clock import Clock, SystemClock
+from signproxy.ws.relay import CHANNEL_ROUTE, WebSocketRelay
+from tests.support.keys import ALL_SECRETS, DEMO_KEY, LIVE_KEY, env_for
+from tests.support.redis_server import RedisServer
 
 
 @dataclass(frozen=True)
@@ -281,12 +240,31 @@ def redis_url(redis_control: RedisServer) -> str:
     return redis_control.url
 
 
+async def custom_ws_proxy(
+    aiohttp_server: Callable[..., Awaitable[TestServer]], emulator_url: str, **relay_args: Any
+) -> str:
+    """A proxy app whose relay gets extra collaborators (e.g. the read-only check), as create_app would."""
+    settings = Settings.from_env(env_for(LIVE_KEY, emulator_url))
+    relay = WebSocketRelay(settings, SystemClock(), **relay_args)
+    app = web.Application(middlewares=[make_middleware()])
+
+    async def session(_app: web.Application) -> AsyncIterator[None]:
+        await relay.start()
+        yield
+        await relay.close()
+
+    app.cleanup_ctx.append(session)
+    app.router.add_get(CHANNEL_ROUTE, relay.handle)
+    server = await aiohttp_server(app)
+    return str(server.make_url("")).rstrip("/")
+
+
 @pytest.fixture(scope="session")
 def node_clients(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The Node.js client scripts of tests/clients with their npm packages installed, once.
+    """The Node.js client scripts of tests/clients/node with their npm packages installed, once.
 
-    ``npm ci`` installs the exact versions of tests/clients/package-lock.json into a temporary
-    directory (never into the work tree); skipped when Node.js 20+ or npm is missing.
+    ``npm ci`` installs the exact versions of tests/clients/node/package-lock.json into a
+    temporary directory (never into the work tree); skipped when Node.js 20+ or npm is missing.
     """
     node, npm = shutil.which("node"), shutil.which("npm")
     if node is None or npm is None:
@@ -299,7 +277,7 @@ def node_clients(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if int(version.lstrip("v").split(".")[0]) < 20:  # okx-api needs Web Crypto
         pytest.skip(f"Node.js {version.strip()} is too old: the client tests need Node.js 20+")
     target = tmp_path_factory.mktemp("node-clients")
-    for source in (Path(__file__).parent / "clients").iterdir():
+    for source in (Path(__file__).parent / "clients" / "node").iterdir():
         if source.is_file():
             shutil.copy(source, target / source.name)
     result = subprocess.run(

@@ -20,6 +20,7 @@ from signproxy.errors import ConfigError
 from signproxy.settings.access import TOKENS_VARIABLE
 from signproxy.settings.config import DEFAULT_PORT
 from signproxy.settings.tokens import parse_client_tokens
+from signproxy.settings.variables import FILE_SUFFIX
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -46,7 +47,7 @@ def health_url(env: Mapping[str, str], host: str | None = None, port: int | None
 def probe_token(env: Mapping[str, str]) -> str | None:
     """The first configured client token (``SIGNPROXY_CLIENT_TOKENS[_FILE]``), or None."""
     text = env.get(TOKENS_VARIABLE)
-    path = env.get(TOKENS_VARIABLE + "_FILE")
+    path = env.get(TOKENS_VARIABLE + FILE_SUFFIX)
     if not text and path:
         try:
             text = Path(path).read_text(encoding="utf-8")

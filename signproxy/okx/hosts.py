@@ -1,9 +1,9 @@
 """Which OKX WebSocket host goes with a REST upstream. Pure: no I/O.
 
 OKX serves WebSocket on hosts of its own, one pair (live, demo) per region; the REST host alone
-does not say which. The table follows OKX's docs (see okx-facts.md). ``tr.okx.com`` has no
-confirmed WebSocket host, and an unknown HTTPS host may be anything, so for both the operator
-must set ``SIGNPROXY_WS_UPSTREAM`` explicitly.
+does not say which. The table follows OKX's API docs (https://www.okx.com/docs-v5/en/).
+``tr.okx.com`` has no confirmed WebSocket host, and an unknown HTTPS host may be anything, so
+for both the operator must set ``SIGNPROXY_WS_UPSTREAM`` explicitly.
 """
 
 from __future__ import annotations

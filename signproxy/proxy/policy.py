@@ -53,9 +53,10 @@ def _default(name: str, method: str, prefix: str) -> Rule:
     return Rule(name, "deny", method, prefix.lower(), default=True)
 
 
-# From ../shared/okx-facts.md. Every OKX v5 endpoint that changes state is a POST, so a POST
-# family rule covers endpoints OKX adds to the family later, while the family's GETs (balances,
-# currencies, deposit and withdrawal history, sub-account lists) keep working for bots.
+# From OKX's API docs (https://www.okx.com/docs-v5/en/). Every OKX v5 endpoint that changes
+# state is a POST, so a POST family rule covers endpoints OKX adds to the family later, while the
+# family's GETs (balances, currencies, deposit and withdrawal history, sub-account lists) keep
+# working for bots.
 DEFAULT_RULES = (
     # Funding account: withdrawals, transfers, convert, dust conversion: every POST moves value.
     _default("funds-asset", "POST", "/api/v5/asset"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from signproxy.errors import ConfigError
 from signproxy.proxy.policy import (
@@ -24,24 +24,10 @@ from signproxy.settings.tokens import parse_client_tokens
 
 if TYPE_CHECKING:
     from signproxy.settings.tokens import ClientToken
+    from signproxy.settings.variables import VariableReader
 
 TOKENS_VARIABLE = "SIGNPROXY_CLIENT_TOKENS"
 INSECURE_BIND_VARIABLE = "SIGNPROXY_INSECURE_BIND"
-
-
-class VariableReader(Protocol):
-    """What :func:`read_access` needs from ``variables.VariableReader``."""
-
-    warnings: list[str]
-
-    def text(self, name: str, default: str) -> str:
-        """A plain variable, or ``default``."""
-
-    def boolean(self, name: str, *, default: bool) -> bool:
-        """A yes/no variable."""
-
-    def optional_secret(self, name: str) -> str | None:
-        """A variable that may instead come from the file ``<name>_FILE`` names."""
 
 
 @dataclass(frozen=True, slots=True)

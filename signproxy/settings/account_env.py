@@ -20,7 +20,7 @@ is empty and optional otherwise (present as soon as one of its credentials is se
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from signproxy.errors import ConfigError
 from signproxy.settings.accounts import (
@@ -31,37 +31,20 @@ from signproxy.settings.accounts import (
     account_name,
 )
 from signproxy.settings.credentials import Credentials, Secret
+from signproxy.settings.variables import FILE_SUFFIX
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from signproxy.settings.tokens import ClientToken
+    from signproxy.settings.variables import VariableReader
 
 ACCOUNTS_VARIABLE = "SIGNPROXY_ACCOUNTS"
 ACCOUNT_PREFIX = "OKX_ACCOUNT_"
 ALLOW_CUSTOM_UPSTREAM_VARIABLE = "SIGNPROXY_ALLOW_CUSTOM_UPSTREAM"
 DEFAULT_CREDENTIALS = ("OKX_API_KEY", "OKX_API_SECRET", "OKX_API_PASSPHRASE")
 _SECRET_FIELDS = ("API_KEY", "API_SECRET", "API_PASSPHRASE")
-_FIELDS = (*_SECRET_FIELDS, *(name + "_FILE" for name in _SECRET_FIELDS), "DEMO", "UPSTREAM")
-
-
-class AccountReader(Protocol):
-    """What :func:`read_accounts` needs from ``variables.VariableReader``."""
-
-    env: Mapping[str, str]
-    warnings: list[str]
-
-    def text(self, name: str, default: str) -> str:
-        """A plain variable, or ``default``."""
-
-    def credential(self, name: str) -> str:
-        """A required credential, or the contents of the file ``<name>_FILE`` names."""
-
-    def boolean(self, name: str, *, default: bool) -> bool:
-        """A yes/no variable."""
-
-    def upstream(self, name: str, default: str) -> str:
-        """A base URL, normalized to ``scheme://host[:port]``."""
+_FIELDS = (*_SECRET_FIELDS, *(name + FILE_SUFFIX for name in _SECRET_FIELDS), "DEMO", "UPSTREAM")
 
 
 def variable_prefix(name: str) -> str:
@@ -69,7 +52,7 @@ def variable_prefix(name: str) -> str:
     return ACCOUNT_PREFIX + name.upper().replace("-", "_") + "_"
 
 
-def read_accounts(reader: AccountReader, default_upstream: str) -> Accounts:
+def read_accounts(reader: VariableReader, default_upstream: str) -> Accounts:
     """Read every account (see the module docstring); ``default_upstream`` is SIGNPROXY_UPSTREAM.
 
     Raises:
@@ -103,7 +86,7 @@ def read_accounts(reader: AccountReader, default_upstream: str) -> Accounts:
 
 
 def _read_one(
-    reader: AccountReader, name: str, variables: tuple[str, ...], default_upstream: str
+    reader: VariableReader, name: str, variables: tuple[str, ...], default_upstream: str
 ) -> Account:
     key, secret, passphrase, demo, upstream = variables
     credentials = Credentials(
@@ -134,7 +117,7 @@ def unbound_token_warnings(tokens: tuple[ClientToken, ...], accounts: Accounts) 
 
 
 def _is_set(env: Mapping[str, str], name: str) -> bool:
-    return bool(env.get(name) or env.get(name + "_FILE"))
+    return bool(env.get(name) or env.get(name + FILE_SUFFIX))
 
 
 def _account_names(text: str) -> tuple[str, ...]:

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, cast
 from signproxy.okx.hosts import derive_ws_base
 from signproxy.settings.access import Access, read_access
 from signproxy.settings.account_env import read_accounts, unbound_token_warnings
-from signproxy.settings.accounts import DEFAULT_ACCOUNT, Account, Accounts
 from signproxy.settings.credentials import Credentials, Secret
 from signproxy.settings.order_safety import (
     DEFAULT_EXPTIME_MS,
@@ -29,6 +28,7 @@ if TYPE_CHECKING:
 
     from signproxy.okx.canonical import BodyMode
     from signproxy.runtime.logs import LogFormat
+    from signproxy.settings.accounts import Accounts
 
 DEFAULT_PORT = 8787
 DEFAULT_UPSTREAM = "https://www.okx.com"
@@ -41,7 +41,9 @@ __all__ = ["Credentials", "Secret", "Settings", "merge_sources"]
 class Settings:
     """Everything the proxy needs to run. Build it with :meth:`from_env`."""
 
-    credentials: Credentials
+    # Every account; the primary one (``default``, or the only one) is ``accounts.primary``.
+    accounts: Accounts
+    # The REST host of accounts that name none (SIGNPROXY_UPSTREAM).
     upstream: str = DEFAULT_UPSTREAM
     host: str = "127.0.0.1"
     port: int = DEFAULT_PORT
@@ -65,16 +67,13 @@ class Settings:
     # Shared state for a fleet of proxies (rate budgets, de-duplication, halt); None: in-process.
     redis_url: Secret | None = None
     warnings: tuple[str, ...] = field(default=(), compare=False)
-    # Every account; ``credentials`` and ``upstream`` are the primary (``default``) account's.
-    accounts: Accounts = field(default_factory=lambda: Accounts(()))
     watch_interval: int = 5
     order_safety: OrderSafety = field(default_factory=OrderSafety)
 
-    def __post_init__(self) -> None:
-        """Settings made with credentials only (no accounts) get them as the default account."""
-        if not self.accounts.accounts:
-            default = Account(DEFAULT_ACCOUNT, self.credentials, self.upstream, "OKX_API_*")
-            object.__setattr__(self, "accounts", Accounts((default,)))
+    @property
+    def credentials(self) -> Credentials:
+        """The primary account's credentials."""
+        return self.accounts.primary.credentials
 
     @classmethod
     def from_env(
@@ -99,7 +98,7 @@ class Settings:
         access = read_access(reader, bind_host, accounts.names)
         reader.warnings.extend(unbound_token_warnings(access.client_tokens, accounts))
         return cls(
-            credentials=accounts.primary.credentials,
+            accounts=accounts,
             upstream=default_upstream,
             host=bind_host,
             port=port
@@ -135,7 +134,6 @@ class Settings:
             workers=reader.integer("SIGNPROXY_WORKERS", 1, 1, 64),
             redis_url=read_redis_url(reader),
             warnings=tuple(reader.warnings),
-            accounts=accounts,
             watch_interval=reader.integer("SIGNPROXY_WATCH_INTERVAL", 5, 0, 3600),
             order_safety=read_order_safety(reader),
         )
@@ -143,7 +141,6 @@ class Settings:
     def sensitive_values(self) -> tuple[str, ...]:
         """Every value that must never appear in output."""
         return (
-            *self.credentials.sensitive_values(),
             *self.accounts.sensitive_values(),
             *self.access.sensitive_values(),
             *redis_sensitive_values(self.redis_url),

@@ -20,8 +20,9 @@ from signproxy.ws.frames import REFUSED_BY_POLICY
 if TYPE_CHECKING:
     from signproxy.proxy.policy import Policy
 
-# OKX's trading ops over WebSocket (okx-facts.md), for documentation and tests; read-only mode
-# does not rely on this list but on the allow-list below, so an op OKX adds later is refused too.
+# OKX's trading ops over WebSocket (OKX's API docs, Trade section), for documentation and tests;
+# read-only mode does not rely on this list but on the allow-list below, so an op OKX adds later
+# is refused too.
 ORDER_OPS = frozenset(
     {
         "order",

@@ -24,7 +24,8 @@ from aiohttp import WSCloseCode, web
 
 from signproxy.proxy.record import EXCHANGE
 from signproxy.ws.accounts import WsAccount
-from signproxy.ws.bridge import CLOSE_TIMEOUT, Bridge, close_reason
+from signproxy.ws.bridge import Bridge
+from signproxy.ws.closing import CLOSE_TIMEOUT, close_reason
 from signproxy.ws.errors import NotWebSocket, TooManyWebSockets, WebSocketUnavailable
 from signproxy.ws.frames import login_frame
 from signproxy.ws.orders import WsOrders

@@ -1,0 +1,1 @@
+"""Tests of the command line: serve, check, health (real subprocesses)."""

@@ -1,0 +1,1 @@
+"""The image, compose file, CI entry point and docs agree with the code."""

@@ -1,0 +1,1 @@
+"""Tests of signproxy.emulator, the local OKX that verifies every signature."""

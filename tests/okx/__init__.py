@@ -1,0 +1,1 @@
+"""Tests of signproxy.okx: signing known answers, canonical targets and bodies."""

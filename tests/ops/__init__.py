@@ -1,0 +1,1 @@
+"""Tests of signproxy.ops: the operator routes, readiness and metrics."""

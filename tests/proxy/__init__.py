@@ -1,0 +1,1 @@
+"""Tests of signproxy.proxy: the request path, guard, account selection and endpoint policy."""

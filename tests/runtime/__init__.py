@@ -1,0 +1,1 @@
+"""Tests of signproxy.runtime: logs, reload and key rotation, shutdown, workers."""

@@ -1,0 +1,1 @@
+"""Tests of signproxy.settings: variables, accounts, access rules and their validation."""

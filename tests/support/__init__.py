@@ -1,0 +1,1 @@
+"""Helpers that tests import: fake upstreams, raw HTTP, client runners, log reading."""

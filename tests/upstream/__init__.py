@@ -1,0 +1,1 @@
+"""Tests of signproxy.upstream: faults, keep-alive reuse, OKX's clock, in-flight exchanges."""

@@ -1,0 +1,1 @@
+"""Tests of signproxy.ws: the WebSocket relay, its login replacement and its policy."""
