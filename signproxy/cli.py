@@ -19,6 +19,7 @@ from aiohttp import web
 from dotenv import dotenv_values
 
 from signproxy import __version__
+from signproxy.commands import orders as orders_command
 from signproxy.commands.check import check_accounts, describe
 from signproxy.commands.health import check, health_url, probe_token
 from signproxy.emulator import EmulatedKey, create_emulator_app
@@ -65,6 +66,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return check(url, args.timeout, probe_token(env))
         if args.command == "check":
             return _run_check(env)
+        if args.command == "orders":
+            return orders_command.run(env, args)
         return _runserve(env, args, redactor)
     except ConfigError as exc:
         if not configured:  # the log settings themselves were bad: use the defaults
@@ -108,6 +111,7 @@ def _parser() -> argparse.ArgumentParser:
     emulator.add_argument(
         "--port", type=int, default=DEFAULT_EMULATOR_PORT, help="port (default 8788)"
     )
+    orders_command.add_parser(commands)
     health = commands.add_parser(
         "health", help="exit 0 if a running proxy's /-/health answers 200 (container checks)"
     )

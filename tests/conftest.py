@@ -89,6 +89,12 @@ class Harness:
         return await self.request("POST", target, body=body, **kwargs)
 
 
+@pytest.fixture(autouse=True)
+def _state_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Subprocesses keep their default order journal in a temporary folder, never in ~/."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
+
+
 @pytest.fixture
 def log_output() -> io.StringIO:
     """Capture every log line (structlog and stdlib) of the test, at debug level, as JSON."""

@@ -41,11 +41,11 @@ class ClientOrderId(Stage):
         if exchange.transport == "rest" and self._raw:
             return
         field = endpoint.client_id_field
-        items: list[Any] = (
-            [exchange.payload] if isinstance(exchange.payload, dict) else exchange.payload
-        )
-        if not isinstance(items, list):
+        payload = exchange.payload
+        if not isinstance(payload, (dict, list)):
             return
+        # A new list: the WebSocket bridge rebuilds the frame only when payload is a new object.
+        items: list[Any] = [payload] if isinstance(payload, dict) else list(payload)
         missing = {
             index: self._make()
             for index, item in enumerate(items)
@@ -58,5 +58,5 @@ class ClientOrderId(Stage):
         for index, cl_ord_id in missing.items():
             # Keys are inserted first in the body; the parsed view follows the same order.
             items[index] = {field: cl_ord_id, **items[index]}
-        exchange.payload = items[0] if isinstance(exchange.payload, dict) else items
+        exchange.payload = items[0] if isinstance(payload, dict) else items
         exchange.orders = orders_in(exchange.payload, endpoint)
