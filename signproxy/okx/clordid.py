@@ -9,7 +9,7 @@ part (one chance in 78 billion) and made an id in the same millisecond with the 
 
 The body the proxy signs keeps the client's number literals (``0.00000001`` stays as written),
 so the id is inserted as text: ``"clOrdId":"<id>",`` right after the opening brace of each order
-object that has none, in the compact canonical body (no whitespace outside strings).
+object that has none. Every other byte stays as it was.
 """
 
 from __future__ import annotations
@@ -62,8 +62,8 @@ class IdMaker:
         return f"{self.prefix}{now}{self._random}{count}"
 
 
-class NotCompact(ValueError):
-    """The body is not the compact JSON the insertion needs (raw mode, or a bug)."""
+class NotAnOrderBody(ValueError):
+    """The body has no order object where one was expected (a bug in the caller)."""
 
 
 def object_starts(body: bytes) -> dict[int, int]:
@@ -73,10 +73,10 @@ def object_starts(body: bytes) -> dict[int, int]:
     place in the array (elements that are not objects have no entry).
 
     Raises:
-        NotCompact: the body has whitespace outside strings, or is neither object nor array.
+        NotAnOrderBody: the body is neither an object nor an array.
     """
     if not body or body[:1] not in (b"{", b"["):
-        raise NotCompact("not an object or array")
+        raise NotAnOrderBody("not an object or array")
     if body[:1] == b"{":
         return {0: 0}
     starts: dict[int, int] = {}
@@ -101,8 +101,6 @@ def object_starts(body: bytes) -> dict[int, int]:
             depth -= 1
         elif byte == 0x2C and depth == 1:  # , between elements
             element += 1
-        elif byte in (0x20, 0x09, 0x0A, 0x0D):
-            raise NotCompact("whitespace outside strings")
     return starts
 
 
@@ -113,16 +111,16 @@ def insert_ids(body: bytes, inserts: dict[int, str], id_field: str) -> bytes:
     Every other byte of ``body`` stays as it was.
 
     Raises:
-        NotCompact: see :func:`object_starts`; also when an index has no object.
+        NotAnOrderBody: see :func:`object_starts`; also when an index has no object.
     """
     starts = object_starts(body)
     out = bytearray()
     done = 0
     for index in sorted(inserts):
         if index not in starts:
-            raise NotCompact(f"no order object at index {index}")
+            raise NotAnOrderBody(f"no order object at index {index}")
         cut = starts[index] + 1
-        empty = body[cut : cut + 1] == b"}"
+        empty = body[cut:].lstrip(b" \t\r\n")[:1] == b"}"
         out += body[done:cut]
         out += f'"{id_field}":"{inserts[index]}"'.encode()
         if not empty:
