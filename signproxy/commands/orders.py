@@ -86,7 +86,7 @@ def _since_ms(value: str) -> int:
         ago_s = float(match.group(1)) * _UNIT_S[match.group(2)]
         return int((time.time() - ago_s) * 1000)
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(value)
     except ValueError:
         raise ConfigError("--since", "must be like 15m, 2h, 1d or an ISO time") from None
     return int(moment.timestamp() * 1000)
@@ -118,9 +118,11 @@ def describe(row: dict[str, Any]) -> str:
         )
     )
     outcome = row["outcome"] or row["state"]
-    detail = [f"ordId={row['ord_id']}" if row["ord_id"] else "", f"sCode={row['s_code']}"
-              if row["s_code"] else "", f"resolution={row['resolution']}"
-              if row["resolution"] else ""]
+    detail = [
+        f"ordId={row['ord_id']}" if row["ord_id"] else "",
+        f"sCode={row['s_code']}" if row["s_code"] else "",
+        f"resolution={row['resolution']}" if row["resolution"] else "",
+    ]
     return (
         f"{_when(row['received_ms'])}  {row['account'] or '-'}  {row['client'] or '-'}"
         f"  {row['transport']} {row['action']}  {order}  clOrdId={row['cl_ord_id'] or '-'}"

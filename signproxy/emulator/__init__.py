@@ -101,7 +101,9 @@ def create_emulator_app(
         fault = take(state.faults, request.method, request.path)
         if fault == "blackhole":  # recorded (for tests) but never processed nor answered
             state.received.append(
-                Received(request.method, request.raw_path, CIMultiDict(request.headers), body, 0, "")
+                Received(
+                    request.method, request.raw_path, CIMultiDict(request.headers), body, 0, ""
+                )
             )
             await asyncio.Event().wait()  # until the client goes away and aiohttp cancels us
         status, payload = _respond(state, request, body)

@@ -109,7 +109,7 @@ def outcome(key: str, exchange: Exchange) -> list[Statement]:
 
 def _order_rows(key: str, exchange: Exchange, *, unknown: bool) -> list[tuple[object, ...]]:
     results = _match(exchange)
-    rows = []
+    rows: list[tuple[object, ...]] = []
     for view in exchange.orders:
         result = results.get(view.index)
         if result is not None:

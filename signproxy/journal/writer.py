@@ -24,6 +24,7 @@ import structlog
 from signproxy.journal import db, rows
 
 if TYPE_CHECKING:
+    import sqlite3
     from pathlib import Path
 
     from signproxy.proxy.record import Exchange
@@ -94,7 +95,7 @@ class Journal:
         if self._thread is not None:
             self._queue.put((statements, None))
 
-    def _write_loop(self, conn: Any) -> None:
+    def _write_loop(self, conn: sqlite3.Connection) -> None:
         last_prune = 0.0
         try:
             while True:
@@ -115,7 +116,7 @@ class Journal:
         finally:
             conn.close()
 
-    def _commit(self, conn: Any, work: list[tuple[list[db.Statement], Any]]) -> None:
+    def _commit(self, conn: sqlite3.Connection, work: list[tuple[list[db.Statement], Any]]) -> None:
         if not work:
             return
         error: BaseException | None = None
@@ -132,7 +133,7 @@ class Journal:
             if done is not None and loop is not None:
                 loop.call_soon_threadsafe(_settle, done, error)
 
-    def _prune(self, conn: Any) -> None:
+    def _prune(self, conn: sqlite3.Connection) -> None:
         before = time.time_ns() // 1_000_000 - self._retention_ms
         try:
             removed = db.prune(conn, before)

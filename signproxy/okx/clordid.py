@@ -27,6 +27,10 @@ _RANDOM_DIGITS = 7
 _COUNT_DIGITS = 4
 ID_CHARS = _TIME_DIGITS + _RANDOM_DIGITS + _COUNT_DIGITS
 VALID_ID = re.compile(r"[A-Za-z0-9]{1,32}")
+# Strings (skipped whole, escapes included) and the structural characters between them.
+_STRUCTURE = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{},]')
+_OPEN = (b"{", b"[")
+_CLOSE = (b"}", b"]")
 
 
 def _base36(number: int, width: int) -> str:
@@ -67,7 +71,7 @@ class NotAnOrderBody(ValueError):
 
 
 def object_starts(body: bytes) -> dict[int, int]:
-    """The offsets of the opening braces of the order objects in a compact JSON body, by index.
+    """The offsets of the opening braces of the order objects in a JSON body, by index.
 
     The body itself (index 0) when it is an object; each object element of an array, by its
     place in the array (elements that are not objects have no entry).
@@ -75,31 +79,22 @@ def object_starts(body: bytes) -> dict[int, int]:
     Raises:
         NotAnOrderBody: the body is neither an object nor an array.
     """
-    if not body or body[:1] not in (b"{", b"["):
+    first = body.lstrip(b" \t\r\n")[:1]
+    if first == b"{":
+        return {0: body.index(b"{")}
+    if first != b"[":
         raise NotAnOrderBody("not an object or array")
-    if body[:1] == b"{":
-        return {0: 0}
     starts: dict[int, int] = {}
     depth = element = 0
-    in_string = escaped = False
-    for offset, byte in enumerate(body):
-        if in_string:
-            if escaped:
-                escaped = False
-            elif byte == 0x5C:  # backslash
-                escaped = True
-            elif byte == 0x22:  # quote
-                in_string = False
-            continue
-        if byte == 0x22:
-            in_string = True
-        elif byte in (0x7B, 0x5B):  # { [
-            if depth == 1 and byte == 0x7B:
-                starts[element] = offset
+    for match in _STRUCTURE.finditer(body):
+        token = match.group()
+        if token in _OPEN:
+            if depth == 1 and token == b"{":
+                starts[element] = match.start()
             depth += 1
-        elif byte in (0x7D, 0x5D):  # } ]
+        elif token in _CLOSE:
             depth -= 1
-        elif byte == 0x2C and depth == 1:  # , between elements
+        elif token == b"," and depth == 1:
             element += 1
     return starts
 

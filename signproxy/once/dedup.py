@@ -69,24 +69,26 @@ class Claim:
 Item = tuple[str, str]  # (client order id, fingerprint of the order)
 
 
+@dataclass(frozen=True, slots=True)
+class Ending:
+    """How an attempt ended: ids that stay claimed (with ``state``), ids released, the answer."""
+
+    keep: Sequence[str]
+    release: Sequence[str]
+    state: State
+    stored: Stored
+
+
 class Store(Protocol):
     """Where claims live."""
 
     async def claim(self, account: str, items: Sequence[Item], owner: str) -> Claim:
         """Claim every id for ``owner``, or report who holds them."""
 
-    async def finish(
-        self,
-        account: str,
-        keep: Sequence[str],
-        release: Sequence[str],
-        owner: str,
-        state: State,
-        stored: Stored,
-    ) -> None:
-        """End ``owner``'s attempt: ids in ``keep`` get ``state`` and ``stored``, the rest go."""
+    async def finish(self, account: str, owner: str, ending: Ending) -> None:
+        """End ``owner``'s attempt: kept ids get the state and answer, released ids go."""
 
-    async def wait(self, account: str, cl_ord_id: str, owner: str, timeout: float) -> Claim:
+    async def wait(self, account: str, cl_ord_id: str, owner: str, within: float) -> Claim:
         """Wait (up to ``timeout``) for ``owner``'s attempt on ``cl_ord_id`` to end; its claim."""
 
 
@@ -148,37 +150,29 @@ class MemoryStore:
         attempt = found[0].attempt  # type: ignore[union-attr] # all found, one attempt
         return Claim("existing", attempt.owner, attempt.state, attempt.stored)
 
-    async def finish(
-        self,
-        account: str,
-        keep: Sequence[str],
-        release: Sequence[str],
-        owner: str,
-        state: State,
-        stored: Stored,
-    ) -> None:
+    async def finish(self, account: str, owner: str, ending: Ending) -> None:
         """End ``owner``'s attempt; released ids are forgotten at once."""
         attempt = self._attempts.get(owner)
         if attempt is None:
             return
-        for cl_ord_id in release:
+        for cl_ord_id in ending.release:
             entry = self._entries.get((account, cl_ord_id))
             if entry is not None and entry.attempt is attempt:
                 del self._entries[(account, cl_ord_id)]
-        attempt.state = state if keep else "released"
-        attempt.stored = stored
+        attempt.state = ending.state if ending.keep else "released"
+        attempt.stored = ending.stored
         attempt.ended.set()
-        if not keep:
+        if not ending.keep:
             self._attempts.pop(owner, None)
 
-    async def wait(self, account: str, cl_ord_id: str, owner: str, timeout: float) -> Claim:
+    async def wait(self, account: str, cl_ord_id: str, owner: str, within: float) -> Claim:
         """Wait for the attempt to end; its claim then (``released``: the ids are free)."""
         entry = self._entries.get((account, cl_ord_id))
         attempt = entry.attempt if entry is not None else None
         if attempt is None or attempt.owner != owner:
             return Claim("existing", owner, "released")
         try:
-            await asyncio.wait_for(attempt.ended.wait(), timeout)
+            await asyncio.wait_for(attempt.ended.wait(), within)
         except TimeoutError:
             return Claim("existing", owner, "inflight")
         return Claim("existing", owner, attempt.state, attempt.stored)

@@ -21,7 +21,7 @@ from signproxy.state.redis import RedisErrors
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from signproxy.once.dedup import Item
+    from signproxy.once.dedup import Ending, Item
     from signproxy.state.redis import RedisLink
 
 POLL_S = 0.05
@@ -83,7 +83,7 @@ class RedisStore:
             return await self._claim_locally(account, items, owner)
         keys = [_key(account, cl_ord_id) for cl_ord_id, _ in items]
         try:
-            found = await self._link.client.eval(  # type: ignore[misc] # redis-py's stubs
+            found = await self._link.client.eval(
                 _CLAIM, len(keys), *keys, owner, self._ttl_ms, *(fp for _, fp in items)
             )
         except RedisErrors as exc:
@@ -98,41 +98,35 @@ class RedisStore:
         owners = {entry.get("o") if entry else None for entry in entries}
         if len(owners) != 1 or None in owners:
             return Claim("mixed")
-        return _claim_of(entries[0])
+        first = entries[0]
+        assert first is not None  # noqa: S101 - an owner was found above
+        return _claim_of(first)
 
     async def _claim_locally(self, account: str, items: Sequence[Item], owner: str) -> Claim:
         self._local.add(owner)
         return await self.fallback.claim(account, items, owner)
 
-    async def finish(
-        self,
-        account: str,
-        keep: Sequence[str],
-        release: Sequence[str],
-        owner: str,
-        state: State,
-        stored: Stored,
-    ) -> None:
+    async def finish(self, account: str, owner: str, ending: Ending) -> None:
         """End ``owner``'s attempt (only its own keys are touched)."""
         if owner in self._local:
             self._local.discard(owner)
-            await self.fallback.finish(account, keep, release, owner, state, stored)
+            await self.fallback.finish(account, owner, ending)
             return
-        ids = [*keep, *release]
+        ids = [*ending.keep, *ending.release]
         keys = [_key(account, cl_ord_id) for cl_ord_id in ids]
-        actions = ["k"] * len(keep) + ["r"] * len(release)
+        actions = ["k"] * len(ending.keep) + ["r"] * len(ending.release)
         try:
-            await self._link.client.eval(  # type: ignore[misc]
-                _FINISH, len(keys), *keys, owner, state, stored.dumps(), *actions
+            await self._link.client.eval(
+                _FINISH, len(keys), *keys, owner, ending.state, ending.stored.dumps(), *actions
             )
         except RedisErrors as exc:
             self._link.failed(exc)
 
-    async def wait(self, account: str, cl_ord_id: str, owner: str, timeout: float) -> Claim:
-        """Poll until ``owner``'s attempt on ``cl_ord_id`` has ended (or ``timeout``)."""
+    async def wait(self, account: str, cl_ord_id: str, owner: str, within: float) -> Claim:
+        """Poll until ``owner``'s attempt on ``cl_ord_id`` has ended (or ``within`` s)."""
         if owner in self._local or not self._link.available:
-            return await self.fallback.wait(account, cl_ord_id, owner, timeout)
-        deadline = time.monotonic() + timeout
+            return await self.fallback.wait(account, cl_ord_id, owner, within)
+        deadline = time.monotonic() + within
         while True:
             try:
                 value = await self._link.client.get(_key(account, cl_ord_id))

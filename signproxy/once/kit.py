@@ -89,7 +89,7 @@ class OrderSafety:
             outcomes.add(self.dedup)
 
     async def lifecycle(self, _app: web.Application) -> AsyncIterator[None]:
-        """aiohttp cleanup context: open the journal, resolve its leftovers, close it."""
+        """The aiohttp cleanup context: open the journal, resolve its leftovers, close it."""
         if self.journal is not None:
             await self.journal.start()
             self._log.info("signproxy.journal_opened", path=str(self.journal.path))

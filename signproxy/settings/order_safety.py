@@ -71,7 +71,7 @@ def default_journal(env: Mapping[str, str]) -> Path | None:
 
 
 def read_order_safety(reader: VariableReader) -> OrderSafety:
-    """Read ``SIGNPROXY_CLORDID_PREFIX``, ``SIGNPROXY_JOURNAL*``, ``_RESOLVE_TIMEOUT``, ``_DEDUP_WINDOW``.
+    """Read the prefix, journal, retention, resolve timeout and dedup window variables.
 
     Raises:
         ConfigError: a value is malformed or out of range; the message names the variable.

@@ -17,7 +17,11 @@ def run_orders(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedPr
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("OKX_", "SIGNPROXY_"))}
     return subprocess.run(
         [sys.executable, "-m", "signproxy", "orders", *args],
-        cwd=tmp_path, env={**clean, **env}, capture_output=True, text=True, timeout=30,
+        cwd=tmp_path,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=30,
         check=False,
     )
 

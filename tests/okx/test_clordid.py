@@ -40,8 +40,12 @@ def test_batch_insertion_follows_array_positions() -> None:
     body = b'[{"a":"},{\\"x"},1,{"b":[{"c":1}]},{}]'
     assert object_starts(body) == {0: 1, 2: 18, 3: 34}
     out = insert_ids(body, {2: "i2", 3: "i3"}, "clOrdId")
-    assert json.loads(out) == [{"a": '},{"x'}, 1, {"clOrdId": "i2", "b": [{"c": 1}]},
-                               {"clOrdId": "i3"}]
+    assert json.loads(out) == [
+        {"a": '},{"x'},
+        1,
+        {"clOrdId": "i2", "b": [{"c": 1}]},
+        {"clOrdId": "i3"},
+    ]
 
 
 def test_whitespace_is_kept_and_empty_objects_stay_valid() -> None:
@@ -52,8 +56,13 @@ def test_whitespace_is_kept_and_empty_objects_stay_valid() -> None:
         insert_ids(b'"text"', {0: "x"}, "clOrdId")
 
 
-@given(st.lists(st.dictionaries(st.text(max_size=5), st.integers() | st.text(max_size=5)),
-                min_size=1, max_size=5))
+@given(
+    st.lists(
+        st.dictionaries(st.text(max_size=5), st.integers() | st.text(max_size=5)),
+        min_size=1,
+        max_size=5,
+    )
+)
 def test_insertion_equals_adding_the_key_first(items: list[dict[str, object]]) -> None:
     """For any batch, inserting ids is the same as adding the key first to every object."""
     items = [{k: v for k, v in item.items() if k != "clOrdId"} for item in items]

@@ -144,24 +144,37 @@ async def test_journal_records_intent_and_outcome_without_secrets(
     headers = {"Authorization": "Bearer " + "t" * 32}
     await proxy.post(ORDER_PATH, market(clOrdId="j1", px="0.00000001"), headers=headers)
     await proxy.post(
-        "/api/v5/trade/cancel-order", json.dumps({"instId": "BTC-USDT", "clOrdId": "j1"}),
+        "/api/v5/trade/cancel-order",
+        json.dumps({"instId": "BTC-USDT", "clOrdId": "j1"}),
         headers=headers,
     )
     placed, cancelled = await journal_rows(path, "j1")
     (order,) = emulator.all_orders()
     assert (placed["action"], placed["account"], placed["client"]) == ("place", "default", "bot")
     assert (placed["inst_id"], placed["side"], placed["ord_type"], placed["sz"], placed["px"]) == (
-        "BTC-USDT", "buy", "market", "1", "0.00000001"
+        "BTC-USDT",
+        "buy",
+        "market",
+        "1",
+        "0.00000001",
     )
     assert (placed["state"], placed["outcome"], placed["ord_id"], placed["s_code"]) == (
-        "answered", "ok", order["ordId"], "0"
+        "answered",
+        "ok",
+        order["ordId"],
+        "0",
     )
     assert placed["exp_time"] is not None
     assert (cancelled["action"], cancelled["outcome"]) == ("cancel", "ok")
     signatures = [r.headers["OK-ACCESS-SIGN"].encode() for r in emulator.received]
-    stored = b"".join(p.read_bytes() for p in tmp_path.glob("journal.sqlite*"))
+    stored = await asyncio.to_thread(read_all, tmp_path)
     for secret in (*[s.encode() for s in ALL_SECRETS], *signatures, b"t" * 32):
         assert secret not in stored
+
+
+def read_all(folder: Path) -> bytes:
+    """The journal's files' bytes (database, WAL and shared memory)."""
+    return b"".join(path.read_bytes() for path in folder.glob("journal.sqlite*"))
 
 
 def test_retention_prunes_old_requests_and_their_orders(tmp_path: Path) -> None:

@@ -32,15 +32,25 @@ def test_journal_path_default_off_and_explicit() -> None:
     assert Settings.from_env({**BASE, "HOME": "/h"}).order_safety.journal == Path(
         "/h/.local/state/signproxy/journal.sqlite"
     )
-    assert Settings.from_env({**BASE, "HOME": "/h", "SIGNPROXY_JOURNAL": "off"}).order_safety.journal is None
-    assert Settings.from_env({**BASE, "SIGNPROXY_JOURNAL": "/j.db"}).order_safety.journal == Path("/j.db")
+    assert (
+        Settings.from_env({**BASE, "HOME": "/h", "SIGNPROXY_JOURNAL": "off"}).order_safety.journal
+        is None
+    )
+    assert Settings.from_env({**BASE, "SIGNPROXY_JOURNAL": "/j.db"}).order_safety.journal == Path(
+        "/j.db"
+    )
 
 
 def test_durations_take_units() -> None:
     """Durations are seconds or a number with s, m, h or d."""
     settings = Settings.from_env(
-        {**BASE, "SIGNPROXY_JOURNAL_RETENTION": "12h", "SIGNPROXY_DEDUP_WINDOW": "90s",
-         "SIGNPROXY_RESOLVE_TIMEOUT": "0", "SIGNPROXY_EXPTIME_MS": "off"}
+        {
+            **BASE,
+            "SIGNPROXY_JOURNAL_RETENTION": "12h",
+            "SIGNPROXY_DEDUP_WINDOW": "90s",
+            "SIGNPROXY_RESOLVE_TIMEOUT": "0",
+            "SIGNPROXY_EXPTIME_MS": "off",
+        }
     )
     options = settings.order_safety
     assert (options.journal_retention_s, options.dedup_window_s) == (43_200, 90)

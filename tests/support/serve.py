@@ -44,9 +44,9 @@ class ServeProcess:
         """The log lines of one event, in order."""
         return [line for line in self.lines if line.get("event") == name]
 
-    async def wait_event(self, name: str, timeout: float = 20.0) -> dict[str, Any]:
-        """Wait for the first line of an event."""
-        async with asyncio.timeout(timeout):
+    async def wait_event(self, name: str) -> dict[str, Any]:
+        """Wait (at most 20 s) for the first line of an event."""
+        async with asyncio.timeout(20):
             while not self.events(name):  # noqa: ASYNC110 - lines come from the subprocess
                 await asyncio.sleep(0.02)
         return self.events(name)[0]
@@ -63,8 +63,15 @@ class ServeProcess:
 async def start_serve(cwd: Path, env: dict[str, str]) -> ServeProcess:
     """Start ``signproxy serve --port 0`` in ``cwd`` (no stray ./.env) and wait until it listens."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "signproxy", "serve", "--port", "0",
-        env=env, cwd=cwd, stdout=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "signproxy",
+        "serve",
+        "--port",
+        "0",
+        env=env,
+        cwd=cwd,
+        stdout=asyncio.subprocess.PIPE,
     )
     serve = ServeProcess(process)
     try:
@@ -89,8 +96,16 @@ async def serving() -> AsyncIterator[list[ServeProcess]]:
 async def orders_command(cwd: Path, env: dict[str, str], *args: str) -> list[dict[str, Any]]:
     """Run ``signproxy orders --json ARGS``; the rows it printed."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "signproxy", "orders", "--json", *args,
-        env=env, cwd=cwd, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "signproxy",
+        "orders",
+        "--json",
+        *args,
+        env=env,
+        cwd=cwd,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     try:
         async with asyncio.timeout(30):

@@ -23,7 +23,7 @@ from multidict import CIMultiDict
 from signproxy.errors import PROXY_ERROR_HEADER, SignproxyError
 from signproxy.okx import envelope
 from signproxy.okx.orders import Action
-from signproxy.once.dedup import Stored, stored_from
+from signproxy.once.dedup import Ending, Stored, stored_from
 from signproxy.once.errors import (
     REPLAYED_HEADER,
     RESOLVED_HEADER,
@@ -42,6 +42,11 @@ if TYPE_CHECKING:
 _KEPT_HEADERS = ("Content-Type", RESOLVED_HEADER, PROXY_ERROR_HEADER)
 _ANSWERED = frozenset({"0", "1", "2", UNKNOWN_CODE})
 _CLAIM_TRIES = 3
+_CUT_OFF = Stored(
+    503,
+    b'{"code":"SPX310","msg":"signproxy shut down before OKX answered","data":[]}',
+    {"Content-Type": "application/json", PROXY_ERROR_HEADER: "SPX310"},
+)
 
 
 def fingerprint(path: str, item: object) -> str:
@@ -108,33 +113,18 @@ class Dedup(Stage):
         try:
             answer = await call_next(exchange)
         except SignproxyError as exc:
-            stored = _error_stored(exc)
-            if getattr(exc, "outcome_unknown", False):
-                await self._store.finish(account, ids, [], owner, "unknown", stored)
-            else:
-                await self._store.finish(account, [], ids, owner, "done", stored)
+            await self._store.finish(account, owner, _error_ending(ids, exc))
             raise
         except BaseException:  # cancelled: the outcome is unknown
-            self._finish_later(account, ids, [], owner, "unknown", Stored(503, b"{}", {}))
+            self._finish_later(account, owner, Ending(ids, [], "unknown", _CUT_OFF))
             raise
-        keep, release, state = _split(ids, answer.body)
         headers = {k: v for k in _KEPT_HEADERS if (v := answer.headers.get(k)) is not None}
         stored = Stored(answer.status, answer.body, headers)
-        await self._store.finish(account, keep, release, owner, state, stored)
+        await self._store.finish(account, owner, _split(ids, stored))
         return answer
 
-    def _finish_later(
-        self,
-        account: str,
-        keep: list[str],
-        release: list[str],
-        owner: str,
-        state: State,
-        stored: Stored,
-    ) -> None:
-        task = asyncio.get_running_loop().create_task(
-            self._store.finish(account, keep, release, owner, state, stored)
-        )
+    def _finish_later(self, account: str, owner: str, ending: Ending) -> None:
+        task = asyncio.get_running_loop().create_task(self._store.finish(account, owner, ending))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -149,18 +139,8 @@ class Dedup(Stage):
             return
         ids = [view.cl_ord_id for view in exchange.orders if view.cl_ord_id]
         account = exchange.account_name or ""
-        error = exchange.error
-        if error is not None:
-            stored = _error_stored(error)
-            unknown = getattr(error, "outcome_unknown", False)
-            self._finish_later(
-                account,
-                ids if unknown else [],
-                [] if unknown else ids,
-                owner,
-                "unknown" if unknown else "done",
-                stored,
-            )
+        if exchange.error is not None:
+            self._finish_later(account, owner, _error_ending(ids, exchange.error))
             return
         data = [
             {
@@ -173,8 +153,7 @@ class Dedup(Stage):
         ]
         body = {"code": exchange.okx_code or "", "msg": "", "data": data}
         stored = stored_from(body, 200, {"Content-Type": "application/json"})
-        keep, release, state = _split(ids, stored.body)
-        self._finish_later(account, keep, release, owner, state, stored)
+        self._finish_later(account, owner, _split(ids, stored))
 
 
 def _items(exchange: Exchange) -> list[Item]:
@@ -192,22 +171,26 @@ def _items(exchange: Exchange) -> list[Item]:
     ]
 
 
-def _split(ids: list[str], body: bytes) -> tuple[list[str], list[str], State]:
+def _split(ids: list[str], stored: Stored) -> Ending:
     """Which ids stay claimed (placed, or unknown), which are released (definitely not placed)."""
-    parsed = envelope.parse(body)
+    parsed = envelope.parse(stored.body)
     if parsed is None or parsed.code not in _ANSWERED:
-        return [], ids, "done"  # refused as a whole: nothing was placed
+        return Ending([], ids, "done", stored)  # refused as a whole: nothing was placed
     codes = {r.cl_ord_id: r.s_code for r in parsed.orders() if r.cl_ord_id}
     keep = [i for i in ids if codes.get(i, "0") in ("0", UNKNOWN_CODE)]
     release = [i for i in ids if i not in keep]
     state: State = "unknown" if UNKNOWN_CODE in codes.values() else "done"
-    return keep, release, state
+    return Ending(keep, release, state, stored)
 
 
-def _error_stored(error: SignproxyError) -> Stored:
+def _error_ending(ids: list[str], error: SignproxyError) -> Ending:
+    """An attempt that ended in the proxy's error: kept if its outcome is unknown, else released."""
     body = json.dumps({"code": error.code, "msg": error.message, "data": []}).encode()
     headers = {"Content-Type": "application/json", PROXY_ERROR_HEADER: error.code}
-    return Stored(error.status, body, headers)
+    stored = Stored(error.status, body, headers)
+    if getattr(error, "outcome_unknown", False):
+        return Ending(ids, [], "unknown", stored)
+    return Ending([], ids, "done", stored)
 
 
 def _replay(exchange: Exchange, stored: Stored) -> Answer:
