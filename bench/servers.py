@@ -25,8 +25,10 @@ if str(HERE.parent) not in sys.path:
 from tests.support.keys import LIVE_KEY  # noqa: E402 - needs the root on sys.path first
 
 ORDER_PATH = "/api/v5/trade/order"
+# No clOrdId: the proxy gives each order its own, so every request is a new order (with one,
+# every request after the first would be a retry, answered from the first without being sent).
 ORDER_BODY = (
-    '{"instId":"BTC-USDT","tdMode":"cash","clOrdId":"bench1","side":"buy",'
+    '{"instId":"BTC-USDT","tdMode":"cash","side":"buy",'
     '"ordType":"limit","px":"30000","sz":"0.01"}'
 )
 # What OKX answers to a placed order (shape from its docs), fixed so the upstream costs nothing.
@@ -215,7 +217,11 @@ def start_signproxy(
     env = signproxy_env(
         SIGNPROXY_UPSTREAM=upstream,
         SIGNPROXY_ALLOW_CUSTOM_UPSTREAM="1",  # a local stand-in, not an OKX host
-        **(extra_env or {}),
+        **{
+            # The order journal in the run's directory, never in the user's ~/.local/state.
+            "SIGNPROXY_JOURNAL": str(procs.workdir / f"{name}-journal.sqlite"),
+            **(extra_env or {}),
+        },
     )
     return procs.start(name, [*SIGNPROXY, "serve", "--port", str(port)], port, env)
 

@@ -9,9 +9,12 @@ The package follows the request path (docs/architecture.md traces one order thro
 - :mod:`signproxy.upstream`: the client session to OKX, exchanges in flight, OKX's clock.
 - :mod:`signproxy.ws`: the WebSocket relay and its order ops.
 - :mod:`signproxy.state`: state a fleet of proxies shares (Redis).
+- :mod:`signproxy.once`: exactly-once orders: look-ups that settle unknown outcomes, retries
+  answered from the first attempt (in-process or Redis).
+- :mod:`signproxy.journal`: the order journal (SQLite, one writer thread).
 - :mod:`signproxy.ops`: health, readiness and metrics routes.
 - :mod:`signproxy.runtime`: serving, workers, reload, shutdown, logs, the event loop.
-- :mod:`signproxy.commands`: ``check`` and ``health``.
+- :mod:`signproxy.commands`: ``check``, ``health`` and ``orders``.
 - :mod:`signproxy.emulator`: a local OKX emulator that verifies signatures like OKX.
 - :mod:`signproxy.cli`: argument parsing and dispatch.
 """

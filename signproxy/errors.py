@@ -16,6 +16,8 @@ Every error the proxy raises on purpose, wherever its class lives:
     │   ├── InvalidJson         400 SPX107         not JSON, duplicate keys, NaN, not object/array
     │   ├── Refused                                the guard and the endpoint policy, SPX200-208
     │   │                                          (tree in :mod:`signproxy.refusals`)
+    │   ├── ClientOrderIdConflict, RetryMixed      exactly-once, SPX810-811
+    │   │                                          (in :mod:`signproxy.once.errors`)
     │   ├── Account*                               account selection, SPX600-603
     │   │                                          (tree in :mod:`signproxy.proxy.selection`)
     │   └── WebSocket*                             before a WebSocket upgrade, SPX700-702
@@ -23,6 +25,8 @@ Every error the proxy raises on purpose, wherever its class lives:
     └── UpstreamError            SPX399 upstream   OKX could not be reached or answered badly
         ├── UpstreamUnreachable 502 SPX300         connect or TLS failure; the request was not sent
         ├── UpstreamDisconnected 502 SPX301        the connection broke after the request was sent
+        │   └── OutcomeStillUnknown 502 SPX301     resolution ran out of time (signproxy.once)
+        ├── OrderNotPlaced      502 SPX801         looked up after its expTime: not placed
         ├── UpstreamTimeout     504 SPX302         no complete answer in time
         ├── UpstreamBadResponse 502 SPX303         a malformed or oversized answer
         └── UpstreamCutOff      503 SPX310         the proxy shut down before OKX answered

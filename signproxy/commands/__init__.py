@@ -1,1 +1,2 @@
-"""Subcommands other than ``serve``: ``check`` (the doctor) and ``health`` (a probe)."""
+"""Subcommands other than ``serve``: ``check`` (the doctor), ``health`` (a probe) and ``orders``
+(the order journal, :mod:`.orders`)."""
