@@ -93,16 +93,25 @@ def main() -> None:
                     raise SystemExit("redis-server is not installed")
                 procs.start(
                     "redis",
-                    [redis, "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
-                     "--appendonly", "no", "--dir", tmp],
+                    [
+                        redis,
+                        "--port",
+                        str(redis_port),
+                        "--bind",
+                        "127.0.0.1",
+                        "--save",
+                        "",
+                        "--appendonly",
+                        "no",
+                        "--dir",
+                        tmp,
+                    ],
                     redis_port,
                 )
             results = {}
             for name in wanted:
                 env = {k: v.format(redis_port=redis_port) for k, v in CONFIGS[name].items()}
-                results[name] = measure(
-                    procs, f"http://127.0.0.1:{upstream_port}", env, args, name
-                )
+                results[name] = measure(procs, f"http://127.0.0.1:{upstream_port}", env, args, name)
                 print(json.dumps({"config": name, **results[name]}), flush=True)
         finally:
             procs.close()

@@ -28,8 +28,7 @@ ORDER_PATH = "/api/v5/trade/order"
 # No clOrdId: the proxy gives each order its own, so every request is a new order (with one,
 # every request after the first would be a retry, answered from the first without being sent).
 ORDER_BODY = (
-    '{"instId":"BTC-USDT","tdMode":"cash","side":"buy",'
-    '"ordType":"limit","px":"30000","sz":"0.01"}'
+    '{"instId":"BTC-USDT","tdMode":"cash","side":"buy","ordType":"limit","px":"30000","sz":"0.01"}'
 )
 # What OKX answers to a placed order (shape from its docs), fixed so the upstream costs nothing.
 ORDER_ANSWER = (

@@ -1,2 +1,5 @@
-"""Subcommands other than ``serve``: ``check`` (the doctor), ``health`` (a probe) and ``orders``
-(the order journal, :mod:`.orders`)."""
+"""Subcommands other than ``serve``: ``check``, ``health`` and ``orders``.
+
+- :mod:`.check`: the doctor; :mod:`.health`: a probe for container health checks.
+- :mod:`.orders`: the order journal, listed and filtered.
+"""

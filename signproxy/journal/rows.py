@@ -19,11 +19,11 @@ if TYPE_CHECKING:
     from signproxy.proxy.record import Exchange
 
 _INTENT = (
-    "INSERT OR REPLACE INTO requests (key, received_ms, account, client, transport, endpoint,"
+    "INSERT INTO requests (key, received_ms, account, client, transport, endpoint,"
     " action, request_id, ws_id, exp_time, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'sent')"
 )
 _INTENT_ORDER = (
-    "INSERT OR REPLACE INTO orders (key, idx, inst_id, side, ord_type, sz, px, cl_ord_id, ord_id,"
+    "INSERT INTO orders (key, idx, inst_id, side, ord_type, sz, px, cl_ord_id, ord_id,"
     " outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')"
 )
 _OUTCOME = (

@@ -3,8 +3,9 @@
 :meth:`Journal.intent` queues a request's intent and awaits its commit (in the thread) before the
 request leaves for OKX: if the proxy dies while the request is out, the journal knows about it.
 That commit is not fsynced (WAL, ``synchronous=NORMAL``), so it costs a write into the OS's page
-cache, not a disk flush. Outcomes are queued and not awaited. Whatever is queued while a commit
-runs is written by the next one, so under load one commit carries many rows.
+cache, not a disk flush. Outcomes are queued and not awaited; they are committed with the next
+intent, or after at most 50 ms. Whatever is queued while a commit runs is written by the next
+one, so under load one commit carries many rows.
 
 If the database cannot be written (disk full, permissions), the failure is logged and requests
 go on: an order is never refused because the journal failed.
@@ -30,6 +31,10 @@ if TYPE_CHECKING:
     from signproxy.proxy.record import Exchange
 
 PRUNE_EVERY_S = 3600.0
+# An outcome waits at most this long for an intent to share its commit with.
+OUTCOME_DELAY_S = 0.05
+MAX_WAITING = 512
+CHECKPOINT_EVERY = 256  # commits between checkpoints (about a megabyte of WAL at most)
 _STOP = object()
 
 
@@ -97,17 +102,23 @@ class Journal:
 
     def _write_loop(self, conn: sqlite3.Connection) -> None:
         last_prune = 0.0
+        commits = 0
+        waiting: list[tuple[list[db.Statement], Any]] = []  # outcomes not yet committed
         try:
             while True:
-                batch = [self._queue.get()]
-                while True:
-                    try:
-                        batch.append(self._queue.get_nowait())
-                    except queue.Empty:
-                        break
+                if commits >= CHECKPOINT_EVERY and not waiting and self._queue.empty():
+                    commits = 0
+                    self._checkpoint(conn)
+                batch = self._take(block_s=OUTCOME_DELAY_S if waiting else None)
                 stop = any(item is _STOP for item in batch)
-                work = [item for item in batch if item is not _STOP]
-                self._commit(conn, work)
+                waiting += [item for item in batch if item is not _STOP]
+                # Outcomes ride along with the next intent's commit, or go after a short wait:
+                # one commit per order instead of two (a commit costs far more than a row).
+                urgent = any(done is not None for _, done in waiting)
+                if urgent or stop or not batch or len(waiting) >= MAX_WAITING:
+                    self._commit(conn, waiting)
+                    waiting = []
+                    commits += 1
                 if time.monotonic() - last_prune > PRUNE_EVERY_S:
                     last_prune = time.monotonic()
                     self._prune(conn)
@@ -115,6 +126,18 @@ class Journal:
                     return
         finally:
             conn.close()
+
+    def _take(self, block_s: float | None) -> list[Any]:
+        """Everything queued, after waiting up to ``block_s`` (None: forever) for the first."""
+        try:
+            batch = [self._queue.get(timeout=block_s)]
+        except queue.Empty:
+            return []
+        while True:
+            try:
+                batch.append(self._queue.get_nowait())
+            except queue.Empty:
+                return batch
 
     def _commit(self, conn: sqlite3.Connection, work: list[tuple[list[db.Statement], Any]]) -> None:
         if not work:
@@ -133,6 +156,12 @@ class Journal:
             if done is not None and loop is not None:
                 loop.call_soon_threadsafe(_settle, done, error)
 
+    def _checkpoint(self, conn: sqlite3.Connection) -> None:
+        try:
+            db.checkpoint(conn)
+        except Exception as exc:  # noqa: BLE001 - the next one will try again
+            self._log.warning("signproxy.journal_checkpoint_failed", error=repr(exc)[:200])
+
     def _prune(self, conn: sqlite3.Connection) -> None:
         before = time.time_ns() // 1_000_000 - self._retention_ms
         try:
@@ -142,6 +171,7 @@ class Journal:
             return
         if removed:
             self._log.info("signproxy.journal_pruned", requests=removed)
+        self._checkpoint(conn)
 
     def read_unknown(self) -> list[dict[str, Any]]:
         """The rows whose outcome is unknown (synchronous: call it in a thread)."""

@@ -120,7 +120,7 @@ class Dedup(Stage):
             raise
         headers = {k: v for k in _KEPT_HEADERS if (v := answer.headers.get(k)) is not None}
         stored = Stored(answer.status, answer.body, headers)
-        await self._store.finish(account, owner, _split(ids, stored))
+        await self._store.finish(account, owner, _ending(ids, exchange, stored))
         return answer
 
     def _finish_later(self, account: str, owner: str, ending: Ending) -> None:
@@ -153,7 +153,7 @@ class Dedup(Stage):
         ]
         body = {"code": exchange.okx_code or "", "msg": "", "data": data}
         stored = stored_from(body, 200, {"Content-Type": "application/json"})
-        self._finish_later(account, owner, _split(ids, stored))
+        self._finish_later(account, owner, _ending(ids, exchange, stored))
 
 
 def _items(exchange: Exchange) -> list[Item]:
@@ -171,12 +171,15 @@ def _items(exchange: Exchange) -> list[Item]:
     ]
 
 
-def _split(ids: list[str], stored: Stored) -> Ending:
-    """Which ids stay claimed (placed, or unknown), which are released (definitely not placed)."""
-    parsed = envelope.parse(stored.body)
-    if parsed is None or parsed.code not in _ANSWERED:
+def _ending(ids: list[str], exchange: Exchange, stored: Stored) -> Ending:
+    """Which ids stay claimed (placed, or unknown), which are released (definitely not placed).
+
+    Read from OKX's code and per-order results as the send stage (or resolution) recorded them,
+    so the answer is not parsed twice.
+    """
+    if exchange.okx_code not in _ANSWERED:
         return Ending([], ids, "done", stored)  # refused as a whole: nothing was placed
-    codes = {r.cl_ord_id: r.s_code for r in parsed.orders() if r.cl_ord_id}
+    codes = {r.cl_ord_id: r.s_code for r in exchange.results if r.cl_ord_id}
     keep = [i for i in ids if codes.get(i, "0") in ("0", UNKNOWN_CODE)]
     release = [i for i in ids if i not in keep]
     state: State = "unknown" if UNKNOWN_CODE in codes.values() else "done"
