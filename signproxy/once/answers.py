@@ -14,15 +14,18 @@ from typing import TYPE_CHECKING, Any
 from multidict import CIMultiDict
 
 from signproxy.errors import PROXY_ERROR_HEADER
+from signproxy.okx import envelope
 from signproxy.okx.envelope import OrderResult
-from signproxy.once.errors import NOT_PLACED_CODE, RESOLVED_HEADER, UNKNOWN_CODE
+from signproxy.once.errors import NOT_PLACED_CODE, REPLAYED_HEADER, RESOLVED_HEADER, UNKNOWN_CODE
 from signproxy.proxy.record import Answer
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from signproxy.okx.orders import Endpoint
+    from signproxy.once.dedup import Stored
     from signproxy.once.resolver import Finding
+    from signproxy.proxy.record import Exchange
 
 _MESSAGES = {
     "placed": "Order placed",
@@ -91,3 +94,33 @@ def resolved_answer(findings: Sequence[Finding], endpoint: Endpoint) -> tuple[st
     }
     status = 200 if code in ("0", "1", "2") else 502
     return code, Answer(status, headers, json.dumps(body).encode(), 0.0)
+
+
+def replay(exchange: Exchange, stored: Stored) -> Answer:
+    """A retry's answer: the first attempt's, marked ``X-Signproxy-Replayed: 1``.
+
+    On a WebSocket it is an answer frame carrying the retry's own ``id``; the record gets what
+    OKX answered then.
+    """
+    exchange.replayed = True
+    body = stored.body
+    parsed: Any = None
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        parsed = None
+    if isinstance(parsed, dict):
+        answer = envelope.from_object(parsed)
+        if answer is not None:
+            exchange.okx_code = answer.code
+            exchange.results = answer.orders()
+        parsed.pop("id", None)
+        parsed.pop("op", None)
+        if exchange.transport == "ws":
+            endpoint = exchange.endpoint
+            op = endpoint.ws_op if endpoint is not None else None
+            parsed = {"id": exchange.ws_id or "", "op": op, **parsed}
+        body = json.dumps(parsed, separators=(",", ":")).encode()
+    headers: CIMultiDict[str] = CIMultiDict(stored.headers)
+    headers[REPLAYED_HEADER] = "1"
+    return Answer(stored.status, headers, body, 0.0)

@@ -27,11 +27,16 @@ State = Literal["inflight", "done", "unknown", "released"]
 
 @dataclass(frozen=True, slots=True)
 class Stored:
-    """A finished attempt's answer, as replayed: status, body and the headers that matter."""
+    """A finished attempt's answer, as replayed: status, body and the headers that matter.
+
+    ``exp_time`` is the attempt's ``expTime`` (Unix ms), so a retry can settle an outcome that
+    was still unknown.
+    """
 
     status: int
     body: bytes
     headers: dict[str, str]
+    exp_time: int | None = None
 
     def dumps(self) -> str:
         """As JSON text (for Redis)."""
@@ -40,6 +45,7 @@ class Stored:
                 "status": self.status,
                 "body": self.body.decode("utf-8", "replace"),
                 "headers": self.headers,
+                "exp_time": self.exp_time,
             }
         )
 
@@ -47,7 +53,13 @@ class Stored:
     def loads(cls, text: str) -> Stored:
         """From :meth:`dumps`' text."""
         data = json.loads(text)
-        return cls(int(data["status"]), str(data["body"]).encode(), dict(data["headers"]))
+        exp = data.get("exp_time")
+        return cls(
+            int(data["status"]),
+            str(data["body"]).encode(),
+            dict(data["headers"]),
+            int(exp) if isinstance(exp, int) else None,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -73,6 +73,7 @@ class OrderSafety:
                 self.store,
                 wait_s=settings.request_timeout + options.resolve_timeout_s + 1.0,
                 window_s=options.dedup_window_s,
+                resolver=self.resolver,
             )
             if self.store is not None
             else None

@@ -202,3 +202,28 @@ def test_journal_is_wal_and_not_fsynced_per_commit(tmp_path: Path) -> None:
     finally:
         conn.close()
     assert isinstance(conn, sqlite3.Connection)
+
+
+async def test_retry_after_an_unknown_outcome_looks_again_then_sends(
+    make_proxy: MakeProxy, emulator: EmulatorState
+) -> None:
+    """A retry of a still-unknown order is looked up again; once not placed, it is sent once."""
+    emulator.faults.append(Fault(ORDER_PATH, "blackhole"))
+    proxy = await make_proxy(
+        SIGNPROXY_TIMEOUT="0.3", SIGNPROXY_EXPTIME_MS="500", SIGNPROXY_RESOLVE_TIMEOUT="0.3"
+    )
+    first = await proxy.post(ORDER_PATH, market(clOrdId="u1"))
+    retries = []
+    for _ in range(20):  # a bot retrying every 0.3 s until it gets a definite answer
+        retries.append(await proxy.post(ORDER_PATH, market(clOrdId="u1")))
+        if retries[-1].json()["code"] != "SPX301":
+            break
+        await asyncio.sleep(0.3)
+    (order,) = emulator.all_orders()
+    assert first.json()["code"] == "SPX301"
+    assert "u1" in first.json()["msg"]
+    assert all(r.headers["X-Signproxy-Replayed"] == "1" for r in retries[:-1])
+    last = retries[-1]
+    assert (last.status, last.json()["data"][0]["ordId"]) == (200, order["ordId"])
+    assert "X-Signproxy-Replayed" not in last.headers
+    assert len(order_posts(emulator)) == 2  # the lost one, and the one sent once not placed

@@ -18,26 +18,25 @@ import json
 import secrets
 from typing import TYPE_CHECKING, Any
 
-from multidict import CIMultiDict
-
 from signproxy.errors import PROXY_ERROR_HEADER, SignproxyError
-from signproxy.okx import envelope
 from signproxy.okx.orders import Action
+from signproxy.once import answers
 from signproxy.once.dedup import Ending, Stored, stored_from
 from signproxy.once.errors import (
-    REPLAYED_HEADER,
     RESOLVED_HEADER,
     UNKNOWN_CODE,
     ClientOrderIdConflict,
     OutcomeStillUnknown,
     RetryMixed,
 )
+from signproxy.once.resolver import exp_time_of
+from signproxy.once.settle import settle
 from signproxy.proxy.pipeline import Next, Stage
-from signproxy.proxy.record import Answer
 
 if TYPE_CHECKING:
-    from signproxy.once.dedup import Item, State, Store
-    from signproxy.proxy.record import Exchange
+    from signproxy.once.dedup import Claim, Item, State, Store
+    from signproxy.once.resolver import Resolver
+    from signproxy.proxy.record import Answer, Exchange
 
 _KEPT_HEADERS = ("Content-Type", RESOLVED_HEADER, PROXY_ERROR_HEADER)
 _ANSWERED = frozenset({"0", "1", "2", UNKNOWN_CODE})
@@ -60,9 +59,15 @@ class Dedup(Stage):
 
     name = "dedup"
 
-    def __init__(self, store: Store, *, wait_s: float, window_s: float) -> None:
-        """Claim in ``store``; wait up to ``wait_s`` for a first attempt still in flight."""
+    def __init__(
+        self, store: Store, *, wait_s: float, window_s: float, resolver: Resolver | None = None
+    ) -> None:
+        """Claim in ``store``; wait up to ``wait_s`` for a first attempt still in flight.
+
+        With ``resolver``, a retry whose first attempt ended unknown looks its orders up again.
+        """
         self._store = store
+        self._resolver = resolver
         self._wait_s = wait_s
         self._window_s = window_s
         self._tasks: set[asyncio.Task[None]] = set()
@@ -81,27 +86,52 @@ class Dedup(Stage):
             claim = await self._store.claim(account, items, owner)
             if claim.kind == "new":
                 return await self._first(exchange, call_next, account, items, owner)
-            if claim.kind == "conflict":
-                raise ClientOrderIdConflict(
-                    f"clOrdId {claim.cl_ord_id} was used for a different order in the last"
-                    f" {self._window_s:g} s (SIGNPROXY_DEDUP_WINDOW); give this order a new one"
-                )
-            if claim.kind == "mixed":
-                raise RetryMixed(
-                    "this batch mixes orders already sent (by clOrdId) with new ones; send the"
-                    " new ones on their own"
-                )
-            assert claim.owner is not None  # noqa: S101 - an existing claim has its owner
-            if claim.state == "inflight":
-                claim = await self._store.wait(account, items[0][0], claim.owner, self._wait_s)
-            if claim.state == "released":
-                continue  # the first attempt placed nothing: this one may go
-            if claim.state == "inflight" or claim.stored is None:
-                break
-            return _replay(exchange, claim.stored)
+            self._refuse_unless_retry(claim)
+            answer = await self._answer_retry(exchange, account, items, claim)
+            if answer is not None:
+                return answer
         raise OutcomeStillUnknown(
             "the first attempt with these clOrdIds is still in flight", [i for i, _ in items]
         )
+
+    def _refuse_unless_retry(self, claim: Claim) -> None:
+        if claim.kind == "conflict":
+            raise ClientOrderIdConflict(
+                f"clOrdId {claim.cl_ord_id} was used for a different order in the last"
+                f" {self._window_s:g} s (SIGNPROXY_DEDUP_WINDOW); give this order a new one"
+            )
+        if claim.kind == "mixed":
+            raise RetryMixed(
+                "this batch mixes orders already sent (by clOrdId) with new ones; send the"
+                " new ones on their own"
+            )
+
+    async def _answer_retry(
+        self, exchange: Exchange, account: str, items: list[Item], claim: Claim
+    ) -> Answer | None:
+        """The first attempt's answer for a retry; None when its ids were released meanwhile.
+
+        Raises:
+            OutcomeStillUnknown: the first attempt is still in flight after the wait.
+        """
+        owner = claim.owner
+        assert owner is not None  # noqa: S101 - an existing claim has its owner
+        if claim.state == "inflight":
+            claim = await self._store.wait(account, items[0][0], owner, self._wait_s)
+        if claim.state == "released":
+            return None  # the first attempt placed nothing: this one may go
+        if claim.state == "inflight" or claim.stored is None:
+            raise OutcomeStillUnknown(
+                "the first attempt with these clOrdIds is still in flight", [i for i, _ in items]
+            )
+        stored = claim.stored
+        if claim.state == "unknown" and self._resolver is not None:
+            ending = await settle(self._resolver, exchange, [i for i, _ in items], stored)
+            await self._store.finish(account, owner, ending)
+            if not ending.keep:
+                return None  # none was placed: this attempt may go
+            stored = ending.stored
+        return answers.replay(exchange, stored)
 
     async def _first(
         self, exchange: Exchange, call_next: Next, account: str, items: list[Item], owner: str
@@ -113,13 +143,13 @@ class Dedup(Stage):
         try:
             answer = await call_next(exchange)
         except SignproxyError as exc:
-            await self._store.finish(account, owner, _error_ending(ids, exc))
+            await self._store.finish(account, owner, _error_ending(ids, exc, exchange))
             raise
         except BaseException:  # cancelled: the outcome is unknown
             self._finish_later(account, owner, Ending(ids, [], "unknown", _CUT_OFF))
             raise
         headers = {k: v for k in _KEPT_HEADERS if (v := answer.headers.get(k)) is not None}
-        stored = Stored(answer.status, answer.body, headers)
+        stored = Stored(answer.status, answer.body, headers, exp_time_of(exchange.headers))
         await self._store.finish(account, owner, _ending(ids, exchange, stored))
         return answer
 
@@ -140,7 +170,7 @@ class Dedup(Stage):
         ids = [view.cl_ord_id for view in exchange.orders if view.cl_ord_id]
         account = exchange.account_name or ""
         if exchange.error is not None:
-            self._finish_later(account, owner, _error_ending(ids, exchange.error))
+            self._finish_later(account, owner, _error_ending(ids, exchange.error, exchange))
             return
         data = [
             {
@@ -153,6 +183,7 @@ class Dedup(Stage):
         ]
         body = {"code": exchange.okx_code or "", "msg": "", "data": data}
         stored = stored_from(body, 200, {"Content-Type": "application/json"})
+        stored = Stored(stored.status, stored.body, stored.headers, exp_time_of(exchange.headers))
         self._finish_later(account, owner, _ending(ids, exchange, stored))
 
 
@@ -186,36 +217,11 @@ def _ending(ids: list[str], exchange: Exchange, stored: Stored) -> Ending:
     return Ending(keep, release, state, stored)
 
 
-def _error_ending(ids: list[str], error: SignproxyError) -> Ending:
+def _error_ending(ids: list[str], error: SignproxyError, exchange: Exchange) -> Ending:
     """An attempt that ended in the proxy's error: kept if its outcome is unknown, else released."""
     body = json.dumps({"code": error.code, "msg": error.message, "data": []}).encode()
     headers = {"Content-Type": "application/json", PROXY_ERROR_HEADER: error.code}
-    stored = Stored(error.status, body, headers)
+    stored = Stored(error.status, body, headers, exp_time_of(exchange.headers))
     if getattr(error, "outcome_unknown", False):
         return Ending(ids, [], "unknown", stored)
     return Ending([], ids, "done", stored)
-
-
-def _replay(exchange: Exchange, stored: Stored) -> Answer:
-    exchange.replayed = True
-    body = stored.body
-    parsed: Any = None
-    try:
-        parsed = json.loads(body)
-    except ValueError:
-        parsed = None
-    if isinstance(parsed, dict):
-        answer = envelope.from_object(parsed)
-        if answer is not None:
-            exchange.okx_code = answer.code
-            exchange.results = answer.orders()
-        parsed.pop("id", None)
-        parsed.pop("op", None)
-        if exchange.transport == "ws":
-            endpoint = exchange.endpoint
-            op = endpoint.ws_op if endpoint is not None else None
-            parsed = {"id": exchange.ws_id or "", "op": op, **parsed}
-        body = json.dumps(parsed, separators=(",", ":")).encode()
-    headers: CIMultiDict[str] = CIMultiDict(stored.headers)
-    headers[REPLAYED_HEADER] = "1"
-    return Answer(stored.status, headers, body, 0.0)
