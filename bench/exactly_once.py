@@ -6,6 +6,9 @@ would, and ``signproxy serve`` in front of it, then measures:
 - CPU time the proxy spends per order (utime + stime from /proc) under load at concurrency 16;
 - latency of one order at a time (median and p99, concurrency 1).
 
+All configurations run at once and every round visits each in turn (medians over rounds), so a
+shared machine's changing load touches them alike.
+
 Configurations: ``none`` (journal off, de-duplication off), ``journal``, ``dedup-memory``,
 ``both`` (the defaults), ``both-redis`` (de-duplication in a local redis-server). Every order
 has no client order id, so the proxy gives each its own and each is a new order.
@@ -49,27 +52,45 @@ def _arguments() -> argparse.Namespace:
 
 
 def measure(
-    procs: Processes, upstream: str, env: dict[str, str], args: argparse.Namespace, name: str
-) -> dict[str, float]:
-    """CPU per order under load and latency at concurrency 1 for one configuration."""
-    port = free_port()
-    proxy = servers.start_signproxy(procs, port, upstream, name=name, extra_env=env)
+    procs: Processes, upstream: str, envs: dict[str, dict[str, str]], args: argparse.Namespace
+) -> dict[str, dict[str, float]]:
+    """CPU per order under load and latency at concurrency 1, configurations interleaved.
+
+    Every configuration's proxy runs at once and each round visits them in turn, so a change in
+    the machine's load during the run touches them all alike.
+    """
+    proxies = {}
+    for name, env in envs.items():
+        port = free_port()
+        proxies[name] = (
+            port,
+            servers.start_signproxy(procs, port, upstream, name=name, extra_env=env),
+        )
     load = Load(procs.workdir, use_wrk=wrk_available())
-    load.run(port, args.connections, 1)  # warm-up
-    cpu_us = []
+    single = Load(procs.workdir, use_wrk=False)
+    cpu_us: dict[str, list[float]] = {name: [] for name in envs}
+    p50: dict[str, list[float]] = {name: [] for name in envs}
+    p99: dict[str, list[float]] = {name: [] for name in envs}
+    for port, _ in proxies.values():
+        load.run(port, args.connections, 1)  # warm-up
     for _ in range(args.rounds):
-        user0, system0 = cpu_seconds(proxy.pid)
-        run = load.run(port, args.connections, args.seconds)
-        user1, system1 = cpu_seconds(proxy.pid)
-        if run["errors"]:
-            raise SystemExit(f"{name}: {run['errors']} errors under load")
-        cpu_us.append((user1 - user0 + system1 - system0) / run["requests"] * 1e6)
-    single = Load(procs.workdir, use_wrk=False).run(port, 1, args.seconds)
-    procs.stop(proxy)
+        for name, (port, proxy) in proxies.items():
+            user0, system0 = cpu_seconds(proxy.pid)
+            run = load.run(port, args.connections, args.seconds)
+            user1, system1 = cpu_seconds(proxy.pid)
+            if run["errors"]:
+                raise SystemExit(f"{name}: {run['errors']} errors under load")
+            cpu_us[name].append((user1 - user0 + system1 - system0) / run["requests"] * 1e6)
+            one = single.run(port, 1, args.seconds)
+            p50[name].append(one["p50_us"])
+            p99[name].append(one["p99_us"])
     return {
-        "cpu_us_per_order": round(statistics.median(cpu_us), 1),
-        "p50_us": single["p50_us"],
-        "p99_us": single["p99_us"],
+        name: {
+            "cpu_us_per_order": round(statistics.median(cpu_us[name]), 1),
+            "p50_us": round(statistics.median(p50[name]), 1),
+            "p99_us": round(statistics.median(p99[name]), 1),
+        }
+        for name in envs
     }
 
 
@@ -108,11 +129,13 @@ def main() -> None:
                     ],
                     redis_port,
                 )
-            results = {}
-            for name in wanted:
-                env = {k: v.format(redis_port=redis_port) for k, v in CONFIGS[name].items()}
-                results[name] = measure(procs, f"http://127.0.0.1:{upstream_port}", env, args, name)
-                print(json.dumps({"config": name, **results[name]}), flush=True)
+            envs = {
+                name: {k: v.format(redis_port=redis_port) for k, v in CONFIGS[name].items()}
+                for name in wanted
+            }
+            results = measure(procs, f"http://127.0.0.1:{upstream_port}", envs, args)
+            for name, row in results.items():
+                print(json.dumps({"config": name, **row}), flush=True)
         finally:
             procs.close()
     base = results.get("none")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from signproxy.emulator import EmulatorState
 from signproxy.emulator.ws import EMULATOR_WS
 from tests.conftest import Harness, MakeProxy
+from tests.once.test_exactly_once import journal_rows
 
 LOGIN = json.dumps(
     {"op": "login", "args": [{"apiKey": "x", "passphrase": "x", "timestamp": "1", "sign": "x"}]}
@@ -26,10 +28,11 @@ def sent_ops(emulator_server: object) -> list[dict]:
 
 
 async def test_ws_order_without_clordid_gets_the_proxy_id(
-    make_proxy: MakeProxy, emulator: EmulatorState, emulator_server: object
+    make_proxy: MakeProxy, emulator: EmulatorState, emulator_server: object, tmp_path: Path
 ) -> None:
-    """A WebSocket order op without clOrdId reaches OKX with the proxy's id (prefix)."""
-    proxy = await make_proxy(SIGNPROXY_CLORDID_PREFIX="ws9")
+    """A WebSocket order op without clOrdId reaches OKX with the proxy's id, and is journalled."""
+    journal = tmp_path / "journal.sqlite"
+    proxy = await make_proxy(SIGNPROXY_CLORDID_PREFIX="ws9", SIGNPROXY_JOURNAL=str(journal))
     async with proxy.session.ws_connect(ws_url(proxy)) as ws:
         await ws.send_str(LOGIN)
         await ws.receive_json(timeout=5)
@@ -41,6 +44,9 @@ async def test_ws_order_without_clordid_gets_the_proxy_id(
     assert "expTime" in op
     assert answer["data"][0]["clOrdId"] == cl_ord_id
     assert emulator.all_orders()[0]["clOrdId"] == cl_ord_id
+    (row,) = await journal_rows(journal, cl_ord_id)
+    assert (row["transport"], row["ws_id"], row["outcome"]) == ("ws", "1", "ok")
+    assert row["ord_id"] == answer["data"][0]["ordId"]
 
 
 async def test_ws_retry_is_replayed_with_the_retrys_own_id(
