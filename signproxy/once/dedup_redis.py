@@ -21,6 +21,8 @@ from signproxy.state.redis import RedisErrors
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from redis.commands.core import AsyncScript
+
     from signproxy.once.dedup import Ending, Item
     from signproxy.state.redis import RedisLink
 
@@ -76,6 +78,16 @@ class RedisStore:
         self._ttl_ms = max(1, int(window_s * 1000))
         self.fallback = MemoryStore(window_s)
         self._local: set[str] = set()  # owners whose claim went to the fallback
+        self._client: object = None
+        self._scripts: list[AsyncScript] = []
+
+    def _script(self, which: int) -> AsyncScript:
+        """The claim (0) or finish (1) script, sent by SHA (EVALSHA) once Redis knows it."""
+        client = self._link.client
+        if self._client is not client:
+            self._scripts = [client.register_script(_CLAIM), client.register_script(_FINISH)]
+            self._client = client
+        return self._scripts[which]
 
     async def claim(self, account: str, items: Sequence[Item], owner: str) -> Claim:
         """Claim every id for ``owner`` in one script, or report who holds them."""
@@ -83,8 +95,8 @@ class RedisStore:
             return await self._claim_locally(account, items, owner)
         keys = [_key(account, cl_ord_id) for cl_ord_id, _ in items]
         try:
-            found = await self._link.client.eval(
-                _CLAIM, len(keys), *keys, owner, self._ttl_ms, *(fp for _, fp in items)
+            found = await self._script(0)(
+                keys=keys, args=[owner, self._ttl_ms, *(fp for _, fp in items)]
             )
         except RedisErrors as exc:
             self._link.failed(exc)
@@ -116,8 +128,8 @@ class RedisStore:
         keys = [_key(account, cl_ord_id) for cl_ord_id in ids]
         actions = ["k"] * len(ending.keep) + ["r"] * len(ending.release)
         try:
-            await self._link.client.eval(
-                _FINISH, len(keys), *keys, owner, ending.state, ending.stored.dumps(), *actions
+            await self._script(1)(
+                keys=keys, args=[owner, ending.state, ending.stored.dumps(), *actions]
             )
         except RedisErrors as exc:
             self._link.failed(exc)

@@ -143,14 +143,16 @@ class Dedup(Stage):
         try:
             answer = await call_next(exchange)
         except SignproxyError as exc:
-            await self._store.finish(account, owner, _error_ending(ids, exc, exchange))
+            self._finish_later(account, owner, _error_ending(ids, exc, exchange))
             raise
         except BaseException:  # cancelled: the outcome is unknown
             self._finish_later(account, owner, Ending(ids, [], "unknown", _CUT_OFF))
             raise
         headers = {k: v for k in _KEPT_HEADERS if (v := answer.headers.get(k)) is not None}
         stored = Stored(answer.status, answer.body, headers, exp_time_of(exchange.headers))
-        await self._store.finish(account, owner, _ending(ids, exchange, stored))
+        # Recorded after the answer is on its way (a retry meanwhile waits for it): the bot's
+        # answer never waits for Redis.
+        self._finish_later(account, owner, _ending(ids, exchange, stored))
         return answer
 
     def _finish_later(self, account: str, owner: str, ending: Ending) -> None:
