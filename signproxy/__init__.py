@@ -14,7 +14,8 @@ The package follows the request path (docs/architecture.md traces one order thro
 - :mod:`signproxy.journal`: the order journal (SQLite, one writer thread).
 - :mod:`signproxy.ops`: health, readiness and metrics routes.
 - :mod:`signproxy.runtime`: serving, workers, reload, shutdown, logs, the event loop.
-- :mod:`signproxy.commands`: ``check``, ``health`` and ``orders``.
+- :mod:`signproxy.commands`: ``serve``, ``check`` (the doctor), ``emulator``, ``health``,
+  ``orders`` (the order journal).
 - :mod:`signproxy.emulator`: a local OKX emulator that verifies signatures like OKX.
 - :mod:`signproxy.cli`: argument parsing and dispatch.
 """

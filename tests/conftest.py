@@ -31,6 +31,7 @@ from signproxy.settings.config import Settings
 from signproxy.upstream.clock import Clock, SystemClock
 from signproxy.ws.relay import CHANNEL_ROUTE, WebSocketRelay
 from tests.support.keys import ALL_SECRETS, DEMO_KEY, LIVE_KEY, env_for
+from tests.support.processes import kill_all
 from tests.support.redis_server import RedisServer
 
 
@@ -93,6 +94,13 @@ class Harness:
 def _state_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """Subprocesses keep their default order journal in a temporary folder, never in ~/."""
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
+
+
+@pytest.fixture(autouse=True)
+def no_leftover_processes() -> Iterator[None]:
+    """Kill every process group a test started and did not reap, whatever the test's outcome."""
+    yield
+    kill_all()
 
 
 @pytest.fixture

@@ -1,5 +1,10 @@
-"""Subcommands other than ``serve``: ``check``, ``health`` and ``orders``.
+"""The subcommands; ``cli.py`` only parses the command line and dispatches here.
 
-- :mod:`.check`: the doctor; :mod:`.health`: a probe for container health checks.
-- :mod:`.orders`: the order journal, listed and filtered.
+- :mod:`.serve`: ``serve`` (one process or workers; ``--emulator`` with throwaway keys).
+- :mod:`.check`: ``check``, the doctor's report (text or ``--json``); :mod:`.doctor` diagnoses
+  one account, :mod:`.probe_hosts` says which OKX hosts it tries.
+- :mod:`.emulator`: ``emulator``, only the OKX emulator.
+- :mod:`.health`: ``health``, the container probe.
+- :mod:`.orders`: ``orders``, the order journal listed and filtered.
+- :mod:`.environment`: the env file and the process environment, merged (the only reader).
 """

@@ -4,6 +4,13 @@ Shipped in the package so bot authors can test offline too (``signproxy emulator
 the four ``OK-ACCESS-*`` headers, the key, passphrase and demo flag, a timestamp within 30 s of
 its own clock, and the signature over the *raw* request target and *raw* body bytes it received.
 It answers with OKX's error codes or canned OKX-shaped bodies, and records every request.
+
+- :mod:`.auth`: the checks, in OKX's order; :mod:`.keys`: throwaway keys.
+- :mod:`.endpoints`: the canned answers and the order book; :mod:`.orders`: an order's shape.
+- :mod:`.strict`: where it is as strict as OKX (parameter types, clOrdId, unknown endpoints).
+- :mod:`.market_data`: instruments and currencies; :mod:`.ws`: the private WebSocket.
+
+What it does not emulate is listed in docs/emulator.md.
 """
 
 from __future__ import annotations
@@ -57,6 +64,8 @@ class EmulatorState:
 
     keys: dict[str, EmulatedKey]
     clock_offset_ms: int = 0
+    # Keys that exist on another OKX host (region): answered 50119, not 50111.
+    elsewhere: frozenset[str] = frozenset()
     received: list[Received] = field(default_factory=list)
     # A long-running emulator (`signproxy serve --emulator`) keeps only the newest requests.
     max_received: int = 10_000
@@ -89,11 +98,21 @@ EMULATOR = web.AppKey("signproxy.emulator", EmulatorState)
 
 
 def create_emulator_app(
-    keys: Iterable[EmulatedKey], *, clock_offset_ms: int = 0
+    keys: Iterable[EmulatedKey],
+    *,
+    clock_offset_ms: int = 0,
+    elsewhere: Iterable[EmulatedKey] = (),
 ) -> web.Application:
-    """Build the emulator; its state (keys, received requests, orders) is ``app[EMULATOR]``."""
+    """Build the emulator; its state (keys, received requests, orders) is ``app[EMULATOR]``.
+
+    ``elsewhere``: keys of another region's host, which this one answers with 50119.
+    """
     app = web.Application()
-    state = EmulatorState({key.api_key: key for key in keys}, clock_offset_ms)
+    state = EmulatorState(
+        {key.api_key: key for key in keys},
+        clock_offset_ms,
+        elsewhere=frozenset(key.api_key for key in elsewhere),
+    )
     app[EMULATOR] = state
 
     async def handle(request: web.Request) -> web.StreamResponse:
@@ -136,13 +155,15 @@ def _respond(state: EmulatorState, request: web.Request, body: bytes) -> tuple[i
     path = request.path
     signed = any(name.lower().startswith("ok-access-") for name in request.headers)
     if signed or not path.startswith(_PUBLIC_PREFIXES):
-        seen = SignedRequest(request.method, request.raw_path, request.headers, body)
-        outcome = verify(state.keys, seen, now_ms)
+        seen = SignedRequest(
+            request.method, request.raw_path, request.headers, body, request.remote or ""
+        )
+        outcome = verify(state.keys, seen, now_ms, state.elsewhere)
         if isinstance(outcome, AuthFailure):
             return outcome.status, {"msg": outcome.msg, "code": outcome.code}
-        book = state.book_for(outcome.api_key)
+        book, key = state.book_for(outcome.api_key), outcome
     else:
-        book = Book()  # an unsigned public call: no account, no orders
+        book, key = Book(), None  # an unsigned public call: no account, no orders
     parsed: Any = None
     if request.method == "POST":
         if not body:
@@ -161,5 +182,5 @@ def _respond(state: EmulatorState, request: web.Request, body: bytes) -> tuple[i
             parsed = json.loads(body)
         except ValueError:
             return 400, {"code": "50002", "msg": "Json data format error", "data": []}
-    call = Call(request.method, path, dict(request.query), parsed, now_ms)
+    call = Call(request.method, path, dict(request.query), parsed, now_ms, key)
     return answer(book, call)

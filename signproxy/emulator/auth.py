@@ -26,6 +26,9 @@ class EmulatedKey:
     secret: str
     passphrase: str
     demo: bool = False
+    # What GET /api/v5/account/config reports, and what the checks below enforce.
+    perm: str = "read_only,trade"
+    ips: tuple[str, ...] = ()  # the IP allow-list; empty: bound to no address
 
     def __repr__(self) -> str:
         """Show the key's environment only."""
@@ -40,6 +43,7 @@ class SignedRequest:
     target: str
     headers: CIMultiDictProxy[str]
     body: bytes
+    remote: str = ""  # the client's address, for a key's IP allow-list
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,9 +70,16 @@ def parse_iso_ms(value: str) -> int | None:
 
 
 def verify(  # noqa: PLR0911 - one return per OKX error code, in OKX's order
-    keys: dict[str, EmulatedKey], request: SignedRequest, now_ms: int
+    keys: dict[str, EmulatedKey],
+    request: SignedRequest,
+    now_ms: int,
+    elsewhere: frozenset[str] = frozenset(),
 ) -> AuthFailure | EmulatedKey:
-    """Check a signed request; return the key it was signed with, or why OKX would refuse it."""
+    """Check a signed request; return the key it was signed with, or why OKX would refuse it.
+
+    ``elsewhere`` holds keys that exist on another OKX host (another region): OKX answers them
+    50119 "API key doesn't exist" (with HTTP 200, as OKX does), where an unknown key is 50111.
+    """
     headers = request.headers
     key_id = headers.get("OK-ACCESS-KEY", "")
     sign = headers.get("OK-ACCESS-SIGN", "")
@@ -87,11 +98,9 @@ def verify(  # noqa: PLR0911 - one return per OKX error code, in OKX's order
         return AuthFailure("50112", "Invalid OK-ACCESS-TIMESTAMP")
     if abs(now_ms - sent_ms) > TIMESTAMP_WINDOW_MS:
         return AuthFailure("50102", "Timestamp request expired")
-    key = keys.get(key_id)
-    if key is None:
-        return AuthFailure("50111", "Invalid OK-ACCESS-KEY")
-    if not hmac.compare_digest(passphrase.encode(), key.passphrase.encode()):
-        return AuthFailure("50105", "OK-ACCESS-PASSPHRASE incorrect")
+    key = _identify(keys, elsewhere, key_id, passphrase, request.remote)
+    if isinstance(key, AuthFailure):
+        return key
     if (headers.get("x-simulated-trading") == "1") != key.demo:
         return AuthFailure("50101", "APIKey does not match current environment.")
     expected = Signer(key.secret).sign_request(
@@ -99,4 +108,25 @@ def verify(  # noqa: PLR0911 - one return per OKX error code, in OKX's order
     )
     if not hmac.compare_digest(sign.encode(), expected.encode()):
         return AuthFailure("50113", "Invalid Sign")
+    return key
+
+
+def _identify(
+    keys: dict[str, EmulatedKey],
+    elsewhere: frozenset[str],
+    key_id: str,
+    passphrase: str,
+    remote: str,
+) -> AuthFailure | EmulatedKey:
+    key = keys.get(key_id)
+    if key is None and key_id in elsewhere:
+        return AuthFailure("50119", "API key doesn't exist", status=200)
+    if key is None:
+        return AuthFailure("50111", "Invalid OK-ACCESS-KEY")
+    if not hmac.compare_digest(passphrase.encode(), key.passphrase.encode()):
+        return AuthFailure("50105", "OK-ACCESS-PASSPHRASE incorrect")
+    if key.ips and remote not in key.ips:
+        return AuthFailure(
+            "50110", f"Your IP {remote} is not included in your API key's IP whitelist."
+        )
     return key

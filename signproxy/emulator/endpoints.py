@@ -1,7 +1,8 @@
 """Canned, OKX-shaped answers for the endpoints bots and SDKs call most.
 
 Shapes follow OKX's v5 docs. Orders are kept in memory so a place / look-up / cancel round trip
-behaves like the real thing; every other verified request gets an empty success envelope.
+behaves like the real thing; other real endpoints without data get an empty success envelope,
+and a path OKX does not serve gets HTTP 404 (see :mod:`.strict`).
 """
 
 from __future__ import annotations
@@ -12,9 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 from signproxy.emulator import market_data
 from signproxy.emulator.orders import order_record
+from signproxy.emulator.strict import EMPTY_ENDPOINTS, NOT_FOUND, parameter_error
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+    from signproxy.emulator.auth import EmulatedKey
 
 JsonObject = dict[str, Any]
 Answer = tuple[int, JsonObject]
@@ -38,25 +42,47 @@ class Book:
         """Place one order; answer with OKX's per-order result item."""
         missing = [name for name in _ORDER_FIELDS if not request.get(name)]
         cl_ord_id = str(request.get("clOrdId", ""))
+        wrong = parameter_error(request)
+        if wrong is not None:
+            return _item(cl_ord_id, "", "51000", wrong, now_ms)
         if missing:
             return _item(cl_ord_id, "", "51000", f"Parameter {missing[0]} error", now_ms)
+        if cl_ord_id and any(
+            o["clOrdId"] == cl_ord_id and o["state"] == "live" for o in self.orders.values()
+        ):
+            return _item(cl_ord_id, "", "51016", "Duplicated clOrdId", now_ms)
         ord_id = str(next(self._ids))
         self.orders[ord_id] = order_record(request, ord_id, now_ms)
         return _item(cl_ord_id, ord_id, "0", "Order placed", now_ms)
 
     def find(self, query: JsonObject) -> JsonObject | None:
-        """Find an order by ordId or clOrdId."""
+        """Find an order by ordId or clOrdId, in any state (live, filled, canceled).
+
+        A clOrdId may be reused once its order is no longer pending; as on OKX, the look-up
+        then returns the newest order carrying it.
+        """
         if query.get("ordId"):
             return self.orders.get(str(query["ordId"]))
         cl_ord_id = query.get("clOrdId")
         return next(
-            (o for o in self.orders.values() if cl_ord_id and o["clOrdId"] == cl_ord_id), None
+            (o for o in reversed(self.orders.values()) if cl_ord_id and o["clOrdId"] == cl_ord_id),
+            None,
         )
+
+    def fill(self, ord_id: str, now_ms: int) -> None:
+        """Fill a live order completely at its price (for tests: the emulator has no matching)."""
+        order = self.orders[ord_id]
+        price = order["px"] or "1"
+        order.update(state="filled", accFillSz=order["sz"], fillSz=order["sz"])
+        order.update(avgPx=price, fillPx=price, fillTime=str(now_ms), uTime=str(now_ms))
 
     def cancel(self, request: JsonObject, now_ms: int) -> JsonObject:
         """Cancel one live order."""
-        order = self.find(request)
         cl_ord_id = str(request.get("clOrdId", ""))
+        wrong = parameter_error(request)
+        if wrong is not None:
+            return _item(cl_ord_id, str(request.get("ordId", "")), "51000", wrong, now_ms)
+        order = self.find(request)
         if order is None or order["state"] != "live":
             return _item(
                 cl_ord_id,
@@ -111,6 +137,7 @@ class Call:
     query: JsonObject
     body: Any
     now_ms: int
+    key: EmulatedKey | None = None  # None: an unsigned public call
 
     def one(self) -> JsonObject:
         """The body as one object (empty when it is not an object)."""
@@ -131,13 +158,16 @@ def _get_order(book: Book, call: Call) -> Answer:
 
 def _set_leverage(_book: Book, call: Call) -> Answer:
     body = call.one()
+    wrong = parameter_error(body)
+    if wrong is not None:
+        return _envelope("51000", wrong, [])
     return ok([{k: str(body.get(k, "")) for k in ("instId", "lever", "mgnMode", "posSide")}])
 
 
 _ROUTES: dict[tuple[str, str], Callable[[Book, Call], Answer]] = {
     ("GET", "/api/v5/public/time"): lambda _b, c: ok([{"ts": str(c.now_ms)}]),
     ("GET", "/api/v5/account/balance"): lambda _b, c: ok([_balance(c.now_ms)]),
-    ("GET", "/api/v5/account/config"): lambda _b, _c: ok([_account_config()]),
+    ("GET", "/api/v5/account/config"): lambda _b, c: ok([_account_config(c.key)]),
     ("POST", "/api/v5/trade/order"): lambda b, c: _orders_answer(
         [b.place(c.one(), c.now_ms)], c.now_ms
     ),
@@ -167,9 +197,11 @@ _ROUTES: dict[tuple[str, str], Callable[[Book, Call], Answer]] = {
 
 
 def answer(book: Book, call: Call) -> Answer:
-    """Answer a verified request: canned data where known, an empty success otherwise."""
+    """Answer a verified request: canned data, an empty success, or 404 for no such endpoint."""
     route = _ROUTES.get((call.method, call.path))
-    return route(book, call) if route else ok([])
+    if route is not None:
+        return route(book, call)
+    return ok([]) if (call.method, call.path) in EMPTY_ENDPOINTS else NOT_FOUND
 
 
 def _balance(now_ms: int) -> JsonObject:
@@ -196,7 +228,7 @@ def _balance(now_ms: int) -> JsonObject:
     }
 
 
-def _account_config() -> JsonObject:
+def _account_config(key: EmulatedKey | None) -> JsonObject:
     return {
         "uid": "44705892343619584",
         "mainUid": "44705892343619584",
@@ -208,9 +240,9 @@ def _account_config() -> JsonObject:
         "levelTmp": "",
         "ctIsoMode": "automatic",
         "mgnIsoMode": "automatic",
-        "perm": "read_only,trade",
+        "perm": key.perm if key is not None else "read_only,trade",
         "label": "emulator",
-        "ip": "",
+        "ip": ",".join(key.ips) if key is not None else "",
         "roleType": "0",
         "spotRoleType": "0",
     }

@@ -17,6 +17,7 @@ from aiohttp import web
 
 from signproxy import __version__
 from signproxy.proxy.app import INFLIGHT, SELECTOR, WS_RELAY, create_app
+from signproxy.runtime.listen import start_site
 from signproxy.runtime.loop import loop_name
 from signproxy.runtime.reload import Reloader, reloading
 from signproxy.runtime.shutdown import HANDLER_FINISH_S, graceful_stop
@@ -72,10 +73,7 @@ async def serve(
     runner = make_runner(app)
     await runner.setup()
     # Several workers share the port; the kernel spreads connections across them.
-    site = web.TCPSite(
-        runner, settings.host, settings.port, reuse_port=settings.workers > 1 or None
-    )
-    await site.start()
+    await start_site(runner, settings.host, settings.port, reuse_port=settings.workers > 1 or None)
     host, port = runner.addresses[0][:2]
     log.info(
         "signproxy.listening",

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 
 import structlog
 
+from signproxy.errors import ConfigError
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -60,6 +62,7 @@ def run_workers(count: int, serve: Callable[[], None]) -> int:
 
 
 _FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+EXIT_CONFIG = 2  # as the CLI's: a worker that cannot start for a configuration reason
 
 
 def _child(serve: Callable[[], None]) -> int:  # pragma: no cover - runs in a forked child
@@ -70,6 +73,11 @@ def _child(serve: Callable[[], None]) -> int:  # pragma: no cover - runs in a fo
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     try:
         serve()
+    except ConfigError as exc:  # e.g. the port is taken: one line naming it, no traceback
+        structlog.get_logger("signproxy").error(
+            "signproxy.worker_crashed", pid=os.getpid(), variable=exc.variable, problem=exc.message
+        )
+        return EXIT_CONFIG
     except BaseException:  # noqa: BLE001 - the worker is about to exit; say why first
         # Through the (inherited) log setup, so the traceback is redacted like every line.
         structlog.get_logger("signproxy").exception("signproxy.worker_crashed", pid=os.getpid())

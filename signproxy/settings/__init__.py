@@ -1,5 +1,7 @@
 """Reading and validating settings: once, at the edge, into frozen objects.
 
+- :mod:`.registry`: every variable's name, the one list a new variable is added to;
+  :mod:`.unknown` refuses misspelt and unknown names (with a suggestion) before anything else.
 - :mod:`.variables`: the one variable reader (``_FILE`` secrets, errors that name the variable).
 - :mod:`.config`: :class:`~.config.Settings`, the whole frozen configuration.
 - :mod:`.accounts`: the account model signing uses; :mod:`.account_env` reads it from variables.

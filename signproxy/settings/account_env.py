@@ -11,7 +11,8 @@ name upper-cased with ``-`` spelled ``_`` (``live-bot`` -> ``OKX_ACCOUNT_LIVE_BO
 
 Names have no ``_``, so two names never map to the same prefix, and no field is an
 ``_``-suffix of another, so every ``OKX_ACCOUNT_`` variable belongs to at most one account; one
-that belongs to none is a configuration error (a typo would otherwise be silently ignored).
+that belongs to none is a configuration error (:mod:`signproxy.settings.unknown` says so, with
+a suggestion when it is a near miss).
 
 The single-account variables (``OKX_API_KEY``/``_SECRET``/``_PASSPHRASE``, ``OKX_DEMO``,
 ``SIGNPROXY_UPSTREAM``) are the account named ``default``, required when ``SIGNPROXY_ACCOUNTS``
@@ -57,11 +58,10 @@ def read_accounts(reader: VariableReader, default_upstream: str) -> Accounts:
 
     Raises:
         ConfigError: naming the variable: a missing or invalid credential, a malformed account
-            list, a variable of no listed account, or an upstream that is not OKX's without
-            the explicit override.
+            list, or an upstream that is not OKX's without the explicit override.
     """
     allow_custom = reader.boolean(ALLOW_CUSTOM_UPSTREAM_VARIABLE, default=False)
-    names = _account_names(reader.text(ACCOUNTS_VARIABLE, ""))
+    names = account_names(reader.text(ACCOUNTS_VARIABLE, ""))
     accounts: list[Account] = []
     if not names or any(_is_set(reader.env, name) for name in DEFAULT_CREDENTIALS):
         variables: tuple[str, ...] = (*DEFAULT_CREDENTIALS, "OKX_DEMO", "SIGNPROXY_UPSTREAM")
@@ -81,7 +81,6 @@ def read_accounts(reader: VariableReader, default_upstream: str) -> Accounts:
             f"is not one of OKX's REST hosts ({', '.join(sorted(OKX_REST_HOSTS))}); to sign"
             f" for another (an emulator, a test server) set {ALLOW_CUSTOM_UPSTREAM_VARIABLE}=1",
         )
-    _refuse_strays(reader.env, names)
     return Accounts(tuple(accounts))
 
 
@@ -120,7 +119,17 @@ def _is_set(env: Mapping[str, str], name: str) -> bool:
     return bool(env.get(name) or env.get(name + FILE_SUFFIX))
 
 
-def _account_names(text: str) -> tuple[str, ...]:
+def account_variables(names: tuple[str, ...]) -> tuple[str, ...]:
+    """Every variable the accounts called ``names`` may set (``OKX_ACCOUNT_<NAME>_<FIELD>``)."""
+    return tuple(variable_prefix(name) + suffix for name in names for suffix in _FIELDS)
+
+
+def account_names(text: str) -> tuple[str, ...]:
+    """Parse ``SIGNPROXY_ACCOUNTS``: the names, in order.
+
+    Raises:
+        ConfigError: a malformed, reserved or repeated name.
+    """
     names: list[str] = []
     for entry in (part.strip() for part in text.split(",")):
         if not entry:
@@ -141,15 +150,3 @@ def _account_names(text: str) -> tuple[str, ...]:
             raise ConfigError(ACCOUNTS_VARIABLE, f"the account {name} is listed twice")
         names.append(name)
     return tuple(names)
-
-
-def _refuse_strays(env: Mapping[str, str], names: tuple[str, ...]) -> None:
-    known = {variable_prefix(name) + suffix for name in names for suffix in _FIELDS}
-    for variable in sorted(env):
-        if variable.startswith(ACCOUNT_PREFIX) and env[variable] and variable not in known:
-            raise ConfigError(
-                variable,
-                f"belongs to no account listed in {ACCOUNTS_VARIABLE} (an account's variables"
-                " are OKX_ACCOUNT_<NAME>_API_KEY, _API_SECRET, _API_PASSPHRASE, _DEMO and"
-                " _UPSTREAM, with - in the name spelled _)",
-            )

@@ -12,7 +12,13 @@ from typing import TYPE_CHECKING, cast
 
 from signproxy.okx.hosts import derive_ws_base
 from signproxy.settings.access import Access, read_access
-from signproxy.settings.account_env import read_accounts, unbound_token_warnings
+from signproxy.settings.account_env import (
+    ACCOUNTS_VARIABLE,
+    account_names,
+    account_variables,
+    read_accounts,
+    unbound_token_warnings,
+)
 from signproxy.settings.credentials import Credentials, Secret
 from signproxy.settings.order_safety import (
     DEFAULT_EXPTIME_MS,
@@ -21,6 +27,7 @@ from signproxy.settings.order_safety import (
     read_order_safety,
 )
 from signproxy.settings.redis import read_redis_url, redis_sensitive_values
+from signproxy.settings.unknown import check_variables
 from signproxy.settings.variables import FILE_SUFFIX, VariableReader
 
 if TYPE_CHECKING:
@@ -86,9 +93,12 @@ class Settings:
         """Parse and validate settings; ``host``/``port`` (command-line flags) win over ``env``.
 
         Raises:
-            ConfigError: a variable is missing or invalid; the message names it.
+            ConfigError: a variable is missing, invalid or unknown; the message names it.
         """
         reader = VariableReader(env)
+        # First: a misspelt variable must be named as such, not reported as a missing one.
+        names = account_names(reader.text(ACCOUNTS_VARIABLE, ""))
+        reader.warnings.extend(check_variables(env, account_variables(names)))
         bind_host = host or reader.text("SIGNPROXY_HOST", "127.0.0.1")
         # The CLI reads these first (to log config errors as asked); checked here too, so
         # from_env alone refuses bad log settings.

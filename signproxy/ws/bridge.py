@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 from aiohttp import WSCloseCode, WSMsgType
 
+from signproxy.okx.auth_hints import hint_for
 from signproxy.ws.closing import (
     CLOSE_TIMEOUT,
     BridgeStats,
@@ -263,7 +264,10 @@ class Bridge:
             self._auto_answer = text
         self._gate.set()
         level = "info" if code == "0" else "warning"
-        getattr(self._log, level)("signproxy.ws_login", source=source, code=code, **self._ids())
+        hint = {"hint": advice} if (advice := hint_for(code)) else {}  # a refused key: what to do
+        getattr(self._log, level)(
+            "signproxy.ws_login", source=source, code=code, **hint, **self._ids()
+        )
 
     def _ids(self) -> dict[str, Any]:
         return {"request_id": self._request_id, "channel": self._channel}

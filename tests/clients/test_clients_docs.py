@@ -21,12 +21,18 @@ pytestmark = pytest.mark.clients
 
 CLIENTS_DOC = DOCS / "clients.md"
 DOCUMENTED_PROXY = "http://127.0.0.1:8787"
+TOKEN_SECTION = "\n## Sending the client token\n"
 _FENCE = re.compile(r"^```(\w+)\n(.*?)^```$", re.MULTILINE | re.DOTALL)
 
 
 def client_recipes() -> list[tuple[str, str]]:
-    """``(language, code)`` of each fenced block in docs/clients.md."""
-    return _FENCE.findall(CLIENTS_DOC.read_text(encoding="utf-8"))
+    """``(language, code)`` of each fenced block in docs/clients.md, before the token recipes.
+
+    The recipes that send a client token run against a proxy that requires one, in
+    tests/clients/test_clients_tokens.py.
+    """
+    text = CLIENTS_DOC.read_text(encoding="utf-8").split(TOKEN_SECTION, 1)[0]
+    return _FENCE.findall(text)
 
 
 RECIPES = client_recipes()

@@ -6,8 +6,9 @@ import socket
 from pathlib import Path
 
 from signproxy.emulator import EmulatorState
-from tests.commands.test_cli import clean_env, run, running
 from tests.support.keys import DEMO_KEY, LIVE_KEY, account_env, env_for
+from tests.support.processes import cli_env as clean_env
+from tests.support.processes import run, running
 
 
 def env_file(tmp_path: Path, values: dict[str, str]) -> str:
@@ -39,10 +40,13 @@ async def test_check_accepts_every_account(tmp_path: Path, emulator: EmulatorSta
     assert "2 of 2 account(s) accepted" in output
     assert_no_secret(output)
     assert [(seen.target, seen.code) for seen in emulator.received] == [
+        ("/api/v5/public/time", "0"),
         ("/api/v5/account/config", "0"),
+        ("/api/v5/public/time", "0"),
         ("/api/v5/account/config", "0"),
     ]
-    assert [seen.headers.get("x-simulated-trading") for seen in emulator.received] == [None, "1"]
+    configs = [seen for seen in emulator.received if seen.target == "/api/v5/account/config"]
+    assert [seen.headers.get("x-simulated-trading") for seen in configs] == [None, "1"]
 
 
 async def test_check_fails_when_an_account_is_refused(
@@ -72,7 +76,9 @@ async def test_check_fails_when_an_account_is_refused(
     assert "demo flag" in verdicts["flag"]
     assert "1 of 3 account(s) accepted" in output
     assert_no_secret(output)
-    assert len(emulator.received) == 3
+    configs = [seen for seen in emulator.received if seen.target == "/api/v5/account/config"]
+    assert len(configs) == 3  # the emulator is no OKX host: nothing else is probed
+    assert "the other OKX hosts were not tried" in output
 
 
 async def test_check_fails_when_upstream_is_unreachable(tmp_path: Path):

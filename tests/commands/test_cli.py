@@ -1,64 +1,17 @@
 """The command line, run as real subprocesses."""
 
-import asyncio
-import json
-import os
-import signal
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiohttp
 
 from signproxy.emulator import EmulatorState
 from tests.support.keys import LIVE_KEY, env_for
+from tests.support.processes import cli_env, run, running
 
 ORDER = '{"instId":"BTC-USDT","tdMode":"cash","side":"buy","ordType":"limit","px":"1","sz":"1"}'
-START_TIMEOUT = 30
 
-
-def clean_env(**extra: str) -> dict[str, str]:
-    """The test process's environment without any OKX_/SIGNPROXY_ variables, plus ``extra``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OKX_", "SIGNPROXY_"))}
-    return {**env, "SIGNPROXY_LOG_FORMAT": "json", **extra}
-
-
-@asynccontextmanager
-async def running(
-    *args: str, env: dict[str, str], cwd: Path | None = None
-) -> AsyncIterator[tuple[str, list[dict]]]:
-    """Start ``signproxy *args``, wait for its listening line, yield (url, log lines), then SIGTERM it."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "signproxy",
-        *args,
-        env=env,
-        cwd=cwd,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    assert process.stdout is not None
-    seen: list[dict] = []
-    try:
-        url = await asyncio.wait_for(_listening_url(process.stdout, seen), START_TIMEOUT)
-        yield url, seen
-    finally:
-        if process.returncode is None:
-            process.send_signal(signal.SIGTERM)
-        rest, _ = await asyncio.wait_for(process.communicate(), START_TIMEOUT)
-        seen.extend(json.loads(line) for line in rest.decode().splitlines() if line.startswith("{"))
-    assert process.returncode == 0, seen
-
-
-async def _listening_url(stream: asyncio.StreamReader, seen: list[dict]) -> str:
-    while line := await stream.readline():
-        entry = json.loads(line)
-        seen.append(entry)
-        if entry["event"] in ("signproxy.listening", "signproxy.emulator_listening"):
-            return entry["url"]
-    raise AssertionError(f"exited before listening: {seen}")
+clean_env = cli_env  # the name the other CLI tests import
 
 
 async def get_json(url: str) -> tuple[int, dict]:
@@ -67,42 +20,14 @@ async def get_json(url: str) -> tuple[int, dict]:
         return resp.status, await resp.json()
 
 
-async def run(*args: str, env: dict[str, str]) -> tuple[int, str]:
-    """Run ``signproxy *args`` to completion; return (exit status, combined output)."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "signproxy",
-        *args,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    out, _ = await asyncio.wait_for(process.communicate(), START_TIMEOUT)
-    assert process.returncode is not None
-    return process.returncode, out.decode()
-
-
 async def test_missing_credential_is_startup_error(tmp_path: Path) -> None:
     """`serve` without a secret exits 2 naming the variable; it never falls back to the emulator."""
     env = clean_env(OKX_API_KEY=LIVE_KEY.api_key, OKX_API_PASSPHRASE=LIVE_KEY.passphrase)
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "signproxy",
-        "serve",
-        "--port",
-        "0",
-        env=env,
-        cwd=tmp_path,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    out, _ = await asyncio.wait_for(process.communicate(), START_TIMEOUT)
-    assert process.returncode == 2
-    assert "OKX_API_SECRET" in out.decode()
-    assert "listening" not in out.decode()
-    assert LIVE_KEY.passphrase not in out.decode()
+    status, out = await run("serve", "--port", "0", env=env, cwd=tmp_path)
+    assert status == 2
+    assert "OKX_API_SECRET" in out
+    assert "listening" not in out
+    assert LIVE_KEY.passphrase not in out
 
 
 async def test_missing_env_file_is_error() -> None:
@@ -193,12 +118,9 @@ async def test_console_script_is_installed() -> None:
     """The package installs a `signproxy` console script next to the interpreter."""
     script = Path(sys.executable).parent / "signproxy"
     assert script.is_file()
-    process = await asyncio.create_subprocess_exec(
-        str(script), "--version", stdout=asyncio.subprocess.PIPE
-    )
-    out, _ = await process.communicate()
-    assert process.returncode == 0
-    assert out.decode().startswith("signproxy ")
+    status, out = await run("--version", env=clean_env(), program=(str(script),))
+    assert status == 0
+    assert out.startswith("signproxy ")
 
 
 async def test_log_options_are_checked_and_applied() -> None:

@@ -1,13 +1,10 @@
 """`signproxy health`: the container health check asks a running proxy's /-/health."""
 
-import asyncio
-import os
-import sys
-
 import pytest
 from aiohttp import web
 
 from signproxy.commands.health import health_url
+from tests.support.processes import cli_env, run
 
 
 @pytest.mark.parametrize(
@@ -25,19 +22,7 @@ def test_health_url_follows_the_serve_settings(env, expected) -> None:
 
 
 async def run_health(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "signproxy",
-        "health",
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        env={"PATH": os.environ["PATH"], **(env or {})},
-    )
-    output, _ = await asyncio.wait_for(process.communicate(), 30)
-    assert process.returncode is not None
-    return process.returncode, output.decode()
+    return await run("health", *args, env=cli_env(**(env or {})))
 
 
 async def test_health_exits_0_for_a_running_proxy(proxy) -> None:

@@ -1,7 +1,5 @@
 """The Dockerfile lints clean, and compose.yaml is valid and refers to things that exist."""
 
-import asyncio
-import os
 import shutil
 import subprocess
 import sys
@@ -13,6 +11,7 @@ import yaml
 from signproxy.settings.config import Settings
 from tests.support.keys import LIVE_KEY
 from tests.support.paths import DOCS, ROOT
+from tests.support.processes import cli_env, run
 
 COMPOSE = yaml.safe_load((ROOT / "compose.yaml").read_text())
 CREDENTIALS = ("OKX_API_KEY", "OKX_API_SECRET", "OKX_API_PASSPHRASE")
@@ -107,15 +106,13 @@ def test_compose_settings_are_valid(tmp_path: Path) -> None:
 
 async def test_example_bot_talks_through_the_proxy(proxy, emulator) -> None:
     """The example bot waits for /-/ready, then gets the balance through the proxy, unsigned."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        str(ROOT / "examples" / "bot.py"),
-        stdout=asyncio.subprocess.PIPE,
-        env={"PATH": os.environ["PATH"], "PROXY_URL": proxy.base, "ROUNDS": "1"},
+    status, output = await run(
+        env=cli_env(PROXY_URL=proxy.base, ROUNDS="1"),
+        program=(sys.executable, str(ROOT / "examples" / "bot.py")),
+        timeout=60,
     )
-    output, _ = await asyncio.wait_for(process.communicate(), 60)
-    assert process.returncode == 0
-    assert '"status": 200, "code": "0"' in output.decode()
+    assert status == 0, output
+    assert '"status": 200, "code": "0"' in output
     assert [seen.target for seen in emulator.received][-1] == "/api/v5/account/balance?ccy=USDT"
 
 

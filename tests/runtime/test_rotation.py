@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,8 +19,9 @@ from pathlib import Path
 import aiohttp
 
 from signproxy.emulator import EMULATOR, EmulatedKey, create_emulator_app
-from tests.commands.test_cli import clean_env
 from tests.runtime.test_reload import NEW_KEY, Files
+from tests.support.processes import cli_env as clean_env
+from tests.support.processes import start as start_process
 
 OLD_KEY = EmulatedKey(
     api_key="fake-old-key-0004",
@@ -123,17 +123,7 @@ async def test_rotation_under_load_never_fails_or_mixes_keys(aiohttp_server, tmp
             "SIGNPROXY_CLOCK_SYNC_INTERVAL": "0",
         }
     )
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "signproxy",
-        "serve",
-        "--port",
-        "0",
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
+    process = await start_process("serve", "--port", "0", env=env)
     proxy = Proxy(process)
     listening = asyncio.Event()
     reader = asyncio.create_task(proxy.read(listening))
@@ -196,19 +186,7 @@ async def test_emulator_mode_ignores_named_accounts_and_survives_sighup(tmp_path
         OKX_ACCOUNT_LIVE_API_KEY=OLD_KEY.api_key,
         SIGNPROXY_WATCH_INTERVAL="0",
     )
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "signproxy",
-        "serve",
-        "--emulator",
-        "--port",
-        "0",
-        env=env,
-        cwd=tmp_path,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
+    process = await start_process("serve", "--emulator", "--port", "0", env=env, cwd=tmp_path)
     proxy = Proxy(process)
     listening = asyncio.Event()
     reader = asyncio.create_task(proxy.read(listening))

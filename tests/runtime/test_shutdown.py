@@ -5,9 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import signal
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -17,6 +15,8 @@ from yarl import URL
 
 from signproxy.emulator import EmulatorState
 from tests.support.keys import LIVE_KEY, env_for
+from tests.support.processes import cli_env, kill_group
+from tests.support.processes import start as start_process
 from tests.support.slowupstream import start_slow_upstream
 
 
@@ -59,29 +59,17 @@ async def start_serve(tmp_path: Path) -> AsyncIterator:
     started: list[Serve] = []
 
     async def start(upstream: str, **extra: str) -> Serve:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("OKX_", "SIGNPROXY_"))}
-        env.update(env_for(LIVE_KEY, upstream, SIGNPROXY_LOG_FORMAT="json", **extra))
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "signproxy",
-            "serve",
-            "--port",
-            "0",
-            env=env,
-            cwd=tmp_path,  # no stray ./.env
-            stdout=asyncio.subprocess.PIPE,
-        )
+        env = cli_env(**env_for(LIVE_KEY, upstream, **extra))
+        process = await start_process("serve", "--port", "0", env=env, cwd=tmp_path)
         serve = Serve(process)
         started.append(serve)
         serve.url = (await serve.wait_event("signproxy.listening"))["url"]
         return serve
 
     yield start
-    for serve in started:
-        if serve.process.returncode is None:
-            serve.process.kill()
-            await serve.process.wait()
+    for serve in started:  # the group too: nothing it started outlives the test
+        kill_group(serve.process.pid)
+        await serve.process.wait()
 
 
 def order(cl_ord_id: str) -> bytes:

@@ -21,6 +21,7 @@ from signproxy.errors import ConfigError
 from signproxy.runtime.loop import loop_name
 from signproxy.settings.config import Settings
 from tests.support.keys import LIVE_KEY, env_for
+from tests.support.processes import cli_env, kill_group, popen
 
 
 def _free_port() -> int:
@@ -45,16 +46,11 @@ async def test_two_workers_share_the_port_and_stop_together(emulator_url, emulat
     """Two workers listen on one port, both sign correctly, and SIGTERM stops every process."""
     port = _free_port()
     out = tmp_path / "proxy.log"
-    env = {
-        **os.environ,
-        **env_for(LIVE_KEY, emulator_url),
-        "SIGNPROXY_WORKERS": "2",
-        "SIGNPROXY_LOG_FORMAT": "json",
-    }
+    env = cli_env(**env_for(LIVE_KEY, emulator_url), SIGNPROXY_WORKERS="2")
     argv = [sys.executable, "-m", "signproxy", "serve", "--port", str(port)]
     with out.open("wb") as sink:
         # Popen returns at once; the output goes to a file read while the test awaits.
-        proc = subprocess.Popen(argv, env=env, stdout=sink, stderr=subprocess.STDOUT)  # noqa: ASYNC220
+        proc = popen(argv, env=env, stdout=sink, stderr=subprocess.STDOUT)
     try:
         listening = await _wait_for_listeners(out, 2, proc)
         pids = {event["pid"] for event in listening}
@@ -70,11 +66,17 @@ async def test_two_workers_share_the_port_and_stop_together(emulator_url, emulat
                 ) as reply:
                     assert reply.status == 200
                     assert (await reply.json())["code"] == "0"
-        served = [
-            json.loads(line)
-            for line in out.read_text().splitlines()
-            if '"signproxy.request"' in line
-        ]
+        # A worker logs its request line just after answering: wait (bounded) for the 40th.
+        served: list[dict] = []
+        for _ in range(200):
+            served = [
+                json.loads(line)
+                for line in out.read_text().splitlines()
+                if '"signproxy.request"' in line
+            ]
+            if len(served) >= 40:
+                break
+            await asyncio.sleep(0.05)
         assert len(served) == 40
         assert len(emulator.received) == 40
         proc.send_signal(signal.SIGTERM)
@@ -83,9 +85,8 @@ async def test_two_workers_share_the_port_and_stop_together(emulator_url, emulat
             with pytest.raises(ProcessLookupError):
                 os.kill(pid, 0)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        kill_group(proc.pid)
+        proc.wait()
 
 
 def test_workers_setting_is_checked():
@@ -105,15 +106,10 @@ def test_event_loop_is_uvloop_when_installed():
 
 
 def _start_workers(emulator_url, out, port: int) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        **env_for(LIVE_KEY, emulator_url),
-        "SIGNPROXY_WORKERS": "2",
-        "SIGNPROXY_LOG_FORMAT": "json",
-    }
+    env = cli_env(**env_for(LIVE_KEY, emulator_url), SIGNPROXY_WORKERS="2")
     argv = [sys.executable, "-m", "signproxy", "serve", "--port", str(port)]
     with out.open("wb") as sink:
-        return subprocess.Popen(argv, env=env, stdout=sink, stderr=subprocess.STDOUT)
+        return popen(argv, env=env, stdout=sink, stderr=subprocess.STDOUT)
 
 
 async def test_a_killed_worker_fails_the_whole_proxy(emulator_url, tmp_path):
@@ -125,9 +121,8 @@ async def test_a_killed_worker_fails_the_whole_proxy(emulator_url, tmp_path):
         os.kill(listening[0]["pid"], signal.SIGKILL)
         status = await asyncio.to_thread(proc.wait, 30)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        kill_group(proc.pid)
+        proc.wait()
     assert status == 128 + signal.SIGKILL
 
 
@@ -142,17 +137,18 @@ async def test_sighup_while_starting_does_not_end_the_proxy(aiohttp_server, tmp_
     app.router.add_get("/{tail:.*}", stall)
     upstream = str((await aiohttp_server(app)).make_url("")).rstrip("/")
     out = tmp_path / "proxy.log"
-    env = {
-        **os.environ,
-        **env_for(LIVE_KEY, upstream),
-        "SIGNPROXY_WORKERS": "2",
-        "SIGNPROXY_LOG_FORMAT": "json",
-        "SIGNPROXY_CLOCK_SYNC_INTERVAL": "60",
-        "SIGNPROXY_TIMEOUT": "2",
-    }
+    env = cli_env(
+        **env_for(
+            LIVE_KEY,
+            upstream,
+            SIGNPROXY_WORKERS="2",
+            SIGNPROXY_CLOCK_SYNC_INTERVAL="60",
+            SIGNPROXY_TIMEOUT="2",
+        )
+    )
     argv = [sys.executable, "-m", "signproxy", "serve", "--port", str(_free_port())]
     with out.open("wb") as sink:
-        proc = subprocess.Popen(argv, env=env, stdout=sink, stderr=subprocess.STDOUT)  # noqa: ASYNC220
+        proc = popen(argv, env=env, stdout=sink, stderr=subprocess.STDOUT)
     children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
     try:
         for _ in range(200):  # bounded: until both workers are forked
@@ -168,15 +164,14 @@ async def test_sighup_while_starting_does_not_end_the_proxy(aiohttp_server, tmp_
         proc.send_signal(signal.SIGTERM)
         status = await asyncio.to_thread(proc.wait, 30)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        kill_group(proc.pid)
+        proc.wait()
     assert status == 0, out.read_text()
     assert "signproxy.reload_skipped" in out.read_text()
 
 
 async def test_a_crashing_worker_says_why(emulator_url, tmp_path):
-    """A worker that cannot start (its port is taken) logs signproxy.worker_crashed with the cause; the proxy exits 1."""
+    """A worker that cannot listen (its port is taken) logs one signproxy.worker_crashed line naming the port and cause, no traceback; the proxy exits 2."""
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
@@ -189,7 +184,9 @@ async def test_a_crashing_worker_says_why(emulator_url, tmp_path):
         for line in out.read_text().splitlines()
         if line.startswith("{") and '"signproxy.worker_crashed"' in line
     ]
-    assert status == 1
+    assert status == 2
     assert crashes
-    assert "address already in use" in crashes[0]["exception"].lower()
+    assert f"cannot listen on 127.0.0.1:{port}: address already in use" in crashes[0]["problem"]
+    assert "exception" not in crashes[0]
+    assert "Traceback" not in out.read_text()
     assert LIVE_KEY.secret not in out.read_text()

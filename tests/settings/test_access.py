@@ -1,10 +1,8 @@
 """Access settings: client tokens, hosts, origins, the loopback rule at startup, secret files."""
 
 import json
-import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +13,7 @@ from signproxy.settings.config import Settings
 from signproxy.settings.tokens import ClientToken, identify, parse_client_tokens
 from tests.support.keys import ALL_SECRETS
 from tests.support.paths import DOCS, ROOT
+from tests.support.processes import SIGNPROXY, cli_env, kill_group, popen, run
 from tests.support.rawhttp import send_raw_sync
 
 BASE = {
@@ -167,39 +166,30 @@ def test_bad_allowed_origin_fails(value: str) -> None:
 
 
 def _cli_env(**extra: str) -> dict[str, str]:
-    keep = {name: os.environ[name] for name in ("PATH", "HOME", "LANG") if name in os.environ}
-    return {**keep, **BASE, **extra}
+    return cli_env(**BASE, **extra)
 
 
-def test_cli_refuses_to_listen_on_all_interfaces_without_tokens(tmp_path: Path) -> None:
+async def test_cli_refuses_to_listen_on_all_interfaces_without_tokens() -> None:
     """`signproxy serve --host 0.0.0.0` without tokens exits 2 with a clear message."""
-    result = subprocess.run(
-        [sys.executable, "-m", "signproxy", "serve", "--host", "0.0.0.0"],
-        cwd=tmp_path,
-        env=_cli_env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 2
-    assert "SIGNPROXY_CLIENT_TOKENS" in result.stderr
-    assert "SIGNPROXY_INSECURE_BIND" in result.stderr
+    status, output = await run("serve", "--host", "0.0.0.0", env=_cli_env())
+    assert status == 2
+    assert "SIGNPROXY_CLIENT_TOKENS" in output
+    assert "SIGNPROXY_INSECURE_BIND" in output
     for secret in BASE.values():
-        assert secret not in result.stdout + result.stderr
+        assert secret not in output
 
 
-def test_cli_redacts_tokens_in_emulator_mode(tmp_path: Path) -> None:
+def test_cli_redacts_tokens_in_emulator_mode() -> None:
     """The CLI gives the client tokens to the log redactor (checked with --emulator)."""
-    env = _cli_env(SIGNPROXY_CLIENT_TOKENS=f"bot:{TOKEN}", SIGNPROXY_LOG_FORMAT="json")
-    with subprocess.Popen(
-        [sys.executable, "-m", "signproxy", "serve", "--emulator", "--port", "0"],
-        cwd=tmp_path,
+    env = _cli_env(SIGNPROXY_CLIENT_TOKENS=f"bot:{TOKEN}")
+    process = popen(
+        [*SIGNPROXY, "serve", "--emulator", "--port", "0"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-    ) as process:
+    )
+    try:
         assert process.stdout is not None
         url = ""
         for line in process.stdout:  # bounded: the process prints 'listening' or exits
@@ -215,6 +205,8 @@ def test_cli_redacts_tokens_in_emulator_mode(tmp_path: Path) -> None:
         assert send_raw_sync(port, request).status == 401
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=30)
+    finally:
+        kill_group(process.pid)
     assert process.returncode == 0
     assert '"signproxy.request"' in output
     assert TOKEN not in output

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
+from tests.support.processes import reap, start
+
 if TYPE_CHECKING:
     from pathlib import Path
 
@@ -18,18 +20,11 @@ async def run_program(*args: str, cwd: Path | None = None) -> str:
 
     A non-zero exit fails the test with the program's stderr.
     """
-    process = await asyncio.create_subprocess_exec(
-        *args,
-        cwd=cwd,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    process = await start(env=None, cwd=cwd, program=args, separate_stderr=True)
     try:
         out, err = await asyncio.wait_for(process.communicate(), PROGRAM_TIMEOUT)
-    except TimeoutError:
-        process.kill()
-        await process.wait()
-        raise
+    finally:
+        await reap(process)  # on a timeout too: the program and anything it started
     assert process.returncode == 0, f"{args[0]} exited {process.returncode}:\n{err.decode()}"
     return out.decode()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from signproxy.okx import envelope
+from signproxy.okx.auth_hints import hint_for
 from signproxy.proxy.pipeline import Next, Stage
 
 if TYPE_CHECKING:
@@ -61,6 +62,7 @@ class Send(Stage):
                 exchange.results = parsed.orders()
         else:
             exchange.okx_code = envelope.scan_code(answer.body)
+        exchange.hint = hint_for(exchange.okx_code)  # auth refusals: what to do, in the log
         if exchange.okx_code == _TIMESTAMP_EXPIRED and self._on_timestamp_expired is not None:
             self._on_timestamp_expired()
         request = exchange.http

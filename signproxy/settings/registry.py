@@ -1,0 +1,65 @@
+"""Every variable signproxy reads: the one list the unknown-variable check compares against.
+
+Adding a variable? Add its name here (one line, alphabetical within its group), read it in
+:mod:`signproxy.settings.config` (or the module that owns it), and document it in the variable
+table; ``tests/test_registry.py`` fails until the three agree. A secret that may come from a
+file is listed twice, as ``NAME`` and ``NAME_FILE``.
+
+Per-account variables (``OKX_ACCOUNT_<NAME>_<FIELD>``) are not listed one by one: they are known
+for the accounts ``SIGNPROXY_ACCOUNTS`` names (see :mod:`signproxy.settings.account_env`).
+"""
+
+from __future__ import annotations
+
+KNOWN_VARIABLES: frozenset[str] = frozenset(
+    {
+        # The default account (OKX_API_*), read by account_env.
+        "OKX_API_KEY",
+        "OKX_API_KEY_FILE",
+        "OKX_API_PASSPHRASE",
+        "OKX_API_PASSPHRASE_FILE",
+        "OKX_API_SECRET",
+        "OKX_API_SECRET_FILE",
+        "OKX_DEMO",
+        # Accounts and upstreams.
+        "SIGNPROXY_ACCOUNTS",
+        "SIGNPROXY_ALLOW_CUSTOM_UPSTREAM",
+        "SIGNPROXY_UPSTREAM",
+        "SIGNPROXY_WATCH_INTERVAL",
+        # Listening, access and policy.
+        "SIGNPROXY_ALLOWED_HOSTS",
+        "SIGNPROXY_ALLOWED_ORIGINS",
+        "SIGNPROXY_ALLOW_ENDPOINTS",
+        "SIGNPROXY_CLIENT_TOKENS",
+        "SIGNPROXY_CLIENT_TOKENS_FILE",
+        "SIGNPROXY_DENY_ENDPOINTS",
+        "SIGNPROXY_HOST",
+        "SIGNPROXY_INSECURE_BIND",
+        "SIGNPROXY_PORT",
+        "SIGNPROXY_READ_ONLY",
+        # Requests and the upstream exchange.
+        "SIGNPROXY_BODY",
+        "SIGNPROXY_CLOCK_SYNC_INTERVAL",
+        "SIGNPROXY_CONNECT_TIMEOUT",
+        "SIGNPROXY_EXPTIME_MS",
+        "SIGNPROXY_GET_RETRIES",
+        "SIGNPROXY_MAX_BODY_BYTES",
+        "SIGNPROXY_MAX_RESPONSE_BYTES",
+        "SIGNPROXY_SHUTDOWN_GRACE",
+        "SIGNPROXY_TIMEOUT",
+        "SIGNPROXY_UPSTREAM_CHECK_INTERVAL",
+        "SIGNPROXY_UPSTREAM_IDLE_TIMEOUT",
+        "SIGNPROXY_WORKERS",
+        # WebSocket.
+        "SIGNPROXY_WS_AUTO_LOGIN",
+        "SIGNPROXY_WS_MAX_CONNECTIONS",
+        "SIGNPROXY_WS_MAX_MESSAGE_BYTES",
+        "SIGNPROXY_WS_UPSTREAM",
+        # State shared by a fleet of proxies.
+        "SIGNPROXY_REDIS_URL",
+        "SIGNPROXY_REDIS_URL_FILE",
+        # Logs.
+        "SIGNPROXY_LOG_FORMAT",
+        "SIGNPROXY_LOG_LEVEL",
+    }
+)
