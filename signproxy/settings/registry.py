@@ -55,6 +55,12 @@ KNOWN_VARIABLES: frozenset[str] = frozenset(
         "SIGNPROXY_WS_MAX_CONNECTIONS",
         "SIGNPROXY_WS_MAX_MESSAGE_BYTES",
         "SIGNPROXY_WS_UPSTREAM",
+        # Exactly-once orders (settings/order_safety.py).
+        "SIGNPROXY_CLORDID_PREFIX",
+        "SIGNPROXY_DEDUP_WINDOW",
+        "SIGNPROXY_JOURNAL",
+        "SIGNPROXY_JOURNAL_RETENTION",
+        "SIGNPROXY_RESOLVE_TIMEOUT",
         # State shared by a fleet of proxies.
         "SIGNPROXY_REDIS_URL",
         "SIGNPROXY_REDIS_URL_FILE",
