@@ -144,7 +144,6 @@ def _emulator_parser(commands: argparse._SubParsersAction[argparse.ArgumentParse
     )
 
 
-
 def _health_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     summary = "exit 0 if a running proxy's /-/health answers 200 (container health checks)"
     health = commands.add_parser(

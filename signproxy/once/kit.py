@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
@@ -92,9 +93,19 @@ class OrderSafety:
     async def lifecycle(self, _app: web.Application) -> AsyncIterator[None]:
         """The aiohttp cleanup context: open the journal, resolve its leftovers, close it."""
         if self.journal is not None:
-            await self.journal.start()
-            self._log.info("signproxy.journal_opened", path=str(self.journal.path))
-            self._task = asyncio.get_running_loop().create_task(self.resolve_leftovers())
+            try:
+                await self.journal.start()
+            except (OSError, sqlite3.Error) as exc:
+                # Orders are never refused because the journal failed (a read-only filesystem
+                # without a volume): serve, and say so loudly once.
+                self._log.error(
+                    "signproxy.journal_unavailable",
+                    path=str(self.journal.path),
+                    error=repr(exc)[:200],
+                )
+            else:
+                self._log.info("signproxy.journal_opened", path=str(self.journal.path))
+                self._task = asyncio.get_running_loop().create_task(self.resolve_leftovers())
         yield
         if self._task is not None:
             self._task.cancel()

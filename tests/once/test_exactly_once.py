@@ -12,6 +12,7 @@ from signproxy.emulator import EmulatorState, Fault
 from signproxy.journal import db
 from tests.conftest import MakeProxy
 from tests.support.keys import ALL_SECRETS
+from tests.support.logs import log_lines
 
 ORDER_PATH = "/api/v5/trade/order"
 
@@ -227,3 +228,17 @@ async def test_retry_after_an_unknown_outcome_looks_again_then_sends(
     assert (last.status, last.json()["data"][0]["ordId"]) == (200, order["ordId"])
     assert "X-Signproxy-Replayed" not in last.headers
     assert len(order_posts(emulator)) == 2  # the lost one, and the one sent once not placed
+
+
+async def test_an_unwritable_journal_is_logged_and_orders_go_on(
+    make_proxy: MakeProxy, emulator: EmulatorState, tmp_path: Path, log_output: Any
+) -> None:
+    """A journal that cannot be opened is an error in the log, not a refused order."""
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    proxy = await make_proxy(SIGNPROXY_JOURNAL=str(blocker / "journal.sqlite"))
+    reply = await proxy.post(ORDER_PATH, market(clOrdId="nj1"))
+    assert reply.json()["data"][0]["sCode"] == "0"
+    assert len(emulator.all_orders()) == 1
+    (line,) = log_lines(log_output, "signproxy.journal_unavailable")
+    assert line["path"] == str(blocker / "journal.sqlite")
