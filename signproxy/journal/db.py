@@ -103,6 +103,20 @@ def run(conn: sqlite3.Connection, statements: Iterable[Statement]) -> None:
     conn.execute("COMMIT")
 
 
+def recent_claims(conn: sqlite3.Connection, since_ms: int) -> list[dict[str, Any]]:
+    """Orders placed (or maybe placed) since ``since_ms``, with a client order id, oldest first."""
+    cursor = conn.execute(
+        "SELECT r.key, r.received_ms, r.account, r.exp_time, o.cl_ord_id, o.ord_id, o.outcome"
+        " FROM requests r JOIN orders o ON o.key = r.key"
+        " WHERE r.action = 'place' AND r.received_ms >= ? AND o.cl_ord_id IS NOT NULL"
+        " AND o.outcome IN ('ok', 'pending', 'unknown')"
+        " ORDER BY r.received_ms, r.key, o.idx",
+        (since_ms,),
+    )
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
 def checkpoint(conn: sqlite3.Connection) -> None:
     """Copy the WAL into the database as far as readers allow (never waits for them)."""
     conn.execute("PRAGMA wal_checkpoint(PASSIVE)")

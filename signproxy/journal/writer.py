@@ -173,6 +173,14 @@ class Journal:
             self._log.info("signproxy.journal_pruned", requests=removed)
         self._checkpoint(conn)
 
+    def read_recent_claims(self, since_ms: int) -> list[dict[str, Any]]:
+        """Orders placed or maybe placed since ``since_ms`` (synchronous: call it in a thread)."""
+        conn = db.connect(self.path, create=False)
+        try:
+            return db.recent_claims(conn, since_ms)
+        finally:
+            conn.close()
+
     def read_unknown(self) -> list[dict[str, Any]]:
         """The rows whose outcome is unknown (synchronous: call it in a thread)."""
         conn = db.connect(self.path, create=False)

@@ -79,6 +79,7 @@ class Claim:
 
 
 Item = tuple[str, str]  # (client order id, fingerprint of the order)
+ANY_ORDER = "*"  # the fingerprint of a claim restored from the journal: the order is not known
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,13 +155,30 @@ class MemoryStore:
                 )
             return Claim("new", owner=owner, state="inflight")
         for (cl_ord_id, fingerprint), entry in zip(items, found, strict=True):
-            if entry is not None and entry.fingerprint != fingerprint:
+            if entry is not None and entry.fingerprint not in (fingerprint, ANY_ORDER):
                 return Claim("conflict", cl_ord_id=cl_ord_id)
         attempts = {id(entry.attempt) if entry else None for entry in found}
         if len(attempts) != 1:
             return Claim("mixed")
         attempt = found[0].attempt  # type: ignore[union-attr] # all found, one attempt
         return Claim("existing", attempt.owner, attempt.state, attempt.stored)
+
+    def restore(
+        self, account: str, ids: Sequence[str], *, owner: str, age_s: float, ending: Ending
+    ) -> None:
+        """Hold ``ids`` as an attempt that ended ``age_s`` seconds ago (from the journal).
+
+        Restored oldest first at startup, before any request, so the expiry order holds. The
+        order's fields were not journalled, so any order under these ids counts as the same.
+        """
+        left = self._window - age_s
+        if left <= 0:
+            return
+        attempt = self._attempts[owner] = _Attempt(owner, ending.state, ending.stored)
+        attempt.ended.set()
+        expires = time.monotonic() + left
+        for cl_ord_id in ids:
+            self._entries[(account, cl_ord_id)] = _Entry(ANY_ORDER, attempt, expires)
 
     async def finish(self, account: str, owner: str, ending: Ending) -> None:
         """End ``owner``'s attempt; released ids are forgotten at once."""

@@ -150,7 +150,7 @@ async def test_batch_with_one_item_placed_and_one_not(
 async def test_sigkill_between_intent_and_outcome_then_startup_resolves(
     emulator: EmulatorState, emulator_url: str, tmp_path: Path
 ) -> None:
-    """Killed while OKX holds the order: `orders --unknown` shows it; the next start settles it."""
+    """SIGKILLed while OKX holds the order: listed unknown, settled at restart, the retry replayed."""
     emulator.faults.append(Fault(ORDER_PATH, "hold"))
     env = journal_env(emulator_url, tmp_path)
     async with serving() as started:
@@ -172,7 +172,11 @@ async def test_sigkill_between_intent_and_outcome_then_startup_resolves(
         await asyncio.sleep(0.3)  # the outcome is queued to the journal's writer thread
         rows = await orders_command(tmp_path, env, "--clordid", "kill1")
         left = await orders_command(tmp_path, env, "--unknown")
+        status, headers, retry = await post(again.url, ORDER_PATH, market(clOrdId="kill1"))
     (order,) = emulator.all_orders()
+    assert (status, headers["X-Signproxy-Replayed"]) == (200, "1")  # the bot's retry: not sent
+    assert retry["data"][0]["ordId"] == order["ordId"]
+    assert len(posts(emulator, ORDER_PATH)) == 1
     assert [(r["outcome"], r["ord_id"], r["resolution"]) for r in rows] == [
         ("ok", order["ordId"], "placed")
     ]
@@ -199,3 +203,23 @@ async def test_retry_on_a_second_proxy_sharing_redis_is_replayed(
     assert len(posts(emulator, ORDER_PATH)) == 1
     assert len(emulator.all_orders()) == 1
     assert conflict["code"] == "SPX810"
+
+
+async def test_a_retry_after_a_restart_is_answered_from_the_journal(
+    emulator: EmulatorState, emulator_url: str, tmp_path: Path
+) -> None:
+    """The proxy restarts between an order and its retry: the retry is replayed, not sent."""
+    env = journal_env(emulator_url, tmp_path)
+    async with serving() as started:
+        proxy = await start_serve(tmp_path, env)
+        started.append(proxy)
+        _, _, placed = await post(proxy.url, ORDER_PATH, market(clOrdId="again1"))
+        await asyncio.sleep(0.3)  # the outcome is queued to the journal's writer thread
+        await proxy.kill()
+        again = await start_serve(tmp_path, env)
+        started.append(again)
+        status, headers, retry = await post(again.url, ORDER_PATH, market(clOrdId="again1"))
+    assert (status, headers["X-Signproxy-Replayed"]) == (200, "1")
+    assert retry["data"][0]["ordId"] == placed["data"][0]["ordId"]
+    assert len(posts(emulator, ORDER_PATH)) == 1
+    assert again.events("signproxy.dedup_restored")[0]["requests"] == 1
