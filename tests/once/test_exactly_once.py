@@ -58,15 +58,21 @@ async def test_same_clordid_for_another_order_is_a_conflict(
 async def test_5xx_after_accepting_is_resolved_as_placed(
     make_proxy: MakeProxy, emulator: EmulatorState
 ) -> None:
-    """OKX places the order but answers HTTP 500: the bot gets the placed answer, marked resolved."""
+    """OKX places the order but answers HTTP 500: the placed answer, marked resolved, and counted."""
     emulator.faults.append(Fault(ORDER_PATH, "error500"))
     proxy = await make_proxy()
     reply = await proxy.post(ORDER_PATH, market(clOrdId="e1"))
+    retry = await proxy.post(ORDER_PATH, market(clOrdId="e1"))
     (order,) = emulator.all_orders()
     assert reply.status == 200
     assert reply.headers["X-Signproxy-Resolved"] == "placed"
     item = reply.json()["data"][0]
     assert (item["clOrdId"], item["ordId"], item["sCode"]) == ("e1", order["ordId"], "0")
+    assert retry.headers["X-Signproxy-Replayed"] == "1"
+    await asyncio.sleep(0.05)  # the metrics are recorded on the loop's next turn
+    metrics = (await proxy.get("/-/metrics")).body.decode()
+    assert 'signproxy_orders_resolved_total{outcome="placed"} 1.0' in metrics
+    assert "signproxy_orders_replayed_total 1.0" in metrics
 
 
 async def test_an_order_okx_refused_may_be_sent_again(
