@@ -83,7 +83,8 @@ def outcome_of(s_code: str | None) -> str:
 def outcome(key: str, exchange: Exchange) -> list[Statement]:
     """The rows that finish ``exchange``'s journal entry."""
     error = exchange.error
-    unknown = not exchange.outcome_known()
+    # No status: written to OKX and never answered (a WebSocket op without an id).
+    unknown = not exchange.outcome_known() or exchange.status is None
     if exchange.resolved is not None:
         state = "resolved" if exchange.resolved != "unknown" else "unknown"
     elif unknown:

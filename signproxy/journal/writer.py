@@ -101,7 +101,8 @@ class Journal:
             self._queue.put((statements, None))
 
     def _write_loop(self, conn: sqlite3.Connection) -> None:
-        last_prune = 0.0
+        self._prune(conn)  # at startup, then hourly
+        last_prune = time.monotonic()
         commits = 0
         waiting: list[tuple[list[db.Statement], Any]] = []  # outcomes not yet committed
         try:

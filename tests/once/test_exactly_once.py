@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
 from signproxy.emulator import EmulatorState, Fault
 from signproxy.journal import db
+from signproxy.journal.writer import Journal
 from tests.conftest import MakeProxy
 from tests.support.keys import ALL_SECRETS
 from tests.support.logs import log_lines
@@ -248,3 +250,25 @@ async def test_an_unwritable_journal_is_logged_and_orders_go_on(
     assert len(emulator.all_orders()) == 1
     (line,) = log_lines(log_output, "signproxy.journal_unavailable")
     assert line["path"] == str(blocker / "journal.sqlite")
+
+
+async def test_the_journal_prunes_old_rows_when_it_starts(tmp_path: Path) -> None:
+    """Rows older than the retention are gone once the journal has started; newer ones stay."""
+    path = tmp_path / "journal.sqlite"
+    conn = db.connect(path)
+    now_ms = int(time.time() * 1000)
+    for key, received in (("old", now_ms - 3_600_000), ("new", now_ms)):
+        conn.execute(
+            "INSERT INTO requests (key, received_ms, transport, endpoint, action, state)"
+            " VALUES (?, ?, 'rest', '/api/v5/trade/order', 'place', 'answered')",
+            (key, received),
+        )
+    conn.close()
+    journal = Journal(path, retention_s=600)
+    await journal.start()
+    await journal.close()
+    conn = db.connect(path, create=False)
+    try:
+        assert [row[0] for row in conn.execute("SELECT key FROM requests")] == ["new"]
+    finally:
+        conn.close()

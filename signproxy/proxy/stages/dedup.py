@@ -18,7 +18,7 @@ import json
 import secrets
 from typing import TYPE_CHECKING, Any
 
-from signproxy.errors import PROXY_ERROR_HEADER, SignproxyError
+from signproxy.errors import PROXY_ERROR_HEADER, SignproxyError, UpstreamDisconnected
 from signproxy.okx.orders import Action
 from signproxy.once import answers
 from signproxy.once.dedup import Ending, Stored, stored_from
@@ -173,6 +173,12 @@ class Dedup(Stage):
         account = exchange.account_name or ""
         if exchange.error is not None:
             self._finish_later(account, owner, _error_ending(ids, exchange.error, exchange))
+            return
+        if exchange.status is None:  # sent without an id: OKX's answer cannot be matched
+            unknown = UpstreamDisconnected(
+                "OKX's answer to an op without an id", outcome_unknown=True
+            )
+            self._finish_later(account, owner, _error_ending(ids, unknown, exchange))
             return
         data = [
             {
