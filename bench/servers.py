@@ -1,12 +1,14 @@
-"""The benchmark's servers, and the one launcher every bench script starts processes with.
+"""The benchmark's servers, started through the tests' launcher (tests/support/processes.py).
 
 nginx (upstream, reverse proxy, TLS upstream) or Python stand-ins, the emulator and signproxy:
-every server listens on 127.0.0.1 and is a subprocess that :class:`Processes` stops at the end.
-signproxy and the emulator use the fake credentials the test suite uses (tests/support/keys.py).
+every server listens on 127.0.0.1 and is a subprocess in a process group of its own, which
+:class:`Processes` stops at the end (and the launcher kills at exit if a script dies first).
+signproxy and the emulator get the tests' environment and fake credentials (tests/support/).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -18,11 +20,12 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 # bench/ scripts run by path, so only bench/ is on sys.path: the repository root is added for
-# the fake credentials they share with the tests.
+# the launcher and the fake credentials they share with the tests.
 if str(HERE.parent) not in sys.path:
     sys.path.insert(0, str(HERE.parent))
 
 from tests.support.keys import LIVE_KEY  # noqa: E402 - needs the root on sys.path first
+from tests.support.processes import SIGNPROXY, cli_env, kill_group, popen  # noqa: E402
 
 ORDER_PATH = "/api/v5/trade/order"
 # No clOrdId: the proxy gives each order its own, so every request is a new order (with one,
@@ -38,24 +41,20 @@ ORDER_ANSWER = (
 )
 # nginx and the stand-in do not check the credentials; the emulator checks every signature.
 FAKE_KEY = LIVE_KEY
-SIGNPROXY = (sys.executable, "-m", "signproxy")
 
 
 def signproxy_env(**extra: str) -> dict[str, str]:
     """The environment of a signproxy or emulator process, with the fake credentials.
 
-    This process's environment without its OKX_ and SIGNPROXY_ variables, plus the fake
-    credentials, JSON logs and ``extra``.
+    The tests' minimal environment (no OKX_ or SIGNPROXY_ variable of this process, JSON logs),
+    the fake credentials and ``extra``.
     """
-    kept = {k: v for k, v in os.environ.items() if not k.startswith(("OKX_", "SIGNPROXY_"))}
-    return {
-        **kept,
-        "OKX_API_KEY": FAKE_KEY.api_key,
-        "OKX_API_SECRET": FAKE_KEY.secret,
-        "OKX_API_PASSPHRASE": FAKE_KEY.passphrase,
-        "SIGNPROXY_LOG_FORMAT": "json",
+    return cli_env(
+        OKX_API_KEY=FAKE_KEY.api_key,
+        OKX_API_SECRET=FAKE_KEY.secret,
+        OKX_API_PASSPHRASE=FAKE_KEY.passphrase,
         **extra,
-    }
+    )
 
 
 def free_port() -> int:
@@ -113,22 +112,19 @@ class Processes:
         and a checkout's sources off ``python -m``'s path.
         """
         with (self.workdir / f"{name}.log").open("wb") as log:
-            proc = subprocess.Popen(
-                argv, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=self.workdir
-            )
+            proc = popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=self.workdir)
         self._procs.append(proc)
         wait_for_port(port, proc)
         return proc
 
     def stop(self, proc: subprocess.Popen[bytes]) -> None:
-        """Stop one process (SIGTERM, then SIGKILL after 10 s)."""
+        """Stop one process (SIGTERM, then SIGKILL to its group after 10 s)."""
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        kill_group(proc.pid)  # whatever it started and left behind, and the launcher's record
+        proc.wait()
         if proc in self._procs:
             self._procs.remove(proc)
 

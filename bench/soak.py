@@ -33,6 +33,9 @@ RSS_TARGET_KB = 20 * 1024
 # uses one every 60 s. Descriptors are counted after that, as the least seen over a window.
 POOL_IDLE_S = 16.0
 FD_WINDOW_S = 20.0
+# clOrdIds are unique across the warm-up and the run: OKX (and the emulator) refuse a repeated
+# one with 51016, which would count as an error.
+_CL_ORD_IDS = itertools.count()
 ORDER = {"instId": "BTC-USDT", "tdMode": "cash", "side": "buy", "ordType": "limit", "px": "1"}
 
 
@@ -54,12 +57,11 @@ class Client:
         self.base = base
         self.session = session
         self.outcomes: Counter[str] = Counter()
-        self.ids = itertools.count()
 
     async def one(self, n: int) -> None:
         """Send request number ``n`` of the mix (balance, order, config, batch of two)."""
         kind = n % 4
-        cl = f"soak{next(self.ids)}"
+        cl = f"soak{next(_CL_ORD_IDS)}"
         if kind == 0:
             method, target, body = "GET", "/api/v5/account/balance?ccy=USDT", None
         elif kind == 1:

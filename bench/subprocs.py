@@ -1,6 +1,6 @@
 """What the latency scripts share: an emulator with a proxy in front of it, and percentiles.
 
-Both are started by :class:`servers.Processes`, the one launcher of bench/, with the fake
+Both are started by :class:`servers.Processes`, on top of the tests' launcher, with the fake
 credentials the tests use too.
 """
 

@@ -14,6 +14,7 @@ Every error the proxy raises on purpose, wherever its class lives:
     │   ├── BodyRequired        400 SPX105         POST without a body
     │   ├── BodyTooLarge        413 SPX106         over SIGNPROXY_MAX_BODY_BYTES
     │   ├── InvalidJson         400 SPX107         not JSON, duplicate keys, NaN, not object/array
+    │   ├── EncodedBody         415 SPX108         a body with a Content-Encoding (gzip...)
     │   ├── Refused                                the guard and the endpoint policy, SPX200-208
     │   │                                          (tree in :mod:`signproxy.refusals`)
     │   ├── ClientOrderIdConflict, RetryMixed      exactly-once, SPX810-811
@@ -29,10 +30,11 @@ Every error the proxy raises on purpose, wherever its class lives:
         ├── OrderNotPlaced      502 SPX801         looked up after its expTime: not placed
         ├── UpstreamTimeout     504 SPX302         no complete answer in time
         ├── UpstreamBadResponse 502 SPX303         a malformed or oversized answer
+        ├── AnswerNotHeld       503 SPX304         a GET answer past SIGNPROXY_MAX_HELD_BYTES
         └── UpstreamCutOff      503 SPX310         the proxy shut down before OKX answered
 
 Refusals of single frames on an open WebSocket are OKX-shaped error events, not exceptions
-(SPX710, SPX711, in :mod:`signproxy.ws.frames`).
+(SPX710, SPX711, SPX712, in :mod:`signproxy.ws.frames`).
 
 ``kind`` (an :class:`ErrorKind`) is what metrics, readiness and the log level read; nothing
 matches on code prefixes. Every error the proxy answers with uses OKX's envelope with a code of
@@ -73,6 +75,8 @@ class SignproxyError(Exception):
     status: ClassVar[int] = 500
     code: ClassVar[str] = "SPX500"
     kind: ClassVar[ErrorKind] = ErrorKind.INTERNAL
+    # The answer closes the connection: what follows on it cannot be read as a next request.
+    closes_connection: ClassVar[bool] = False
 
     def __init__(self, message: str) -> None:
         """Keep the client-facing message."""
@@ -156,6 +160,14 @@ class InvalidJson(RequestRejected):
     code = "SPX107"
 
 
+class EncodedBody(RequestRejected):
+    """A compressed request body: the proxy signs exactly the bytes it sends, never a decoding."""
+
+    status = 415
+    code = "SPX108"
+    closes_connection = True  # the unread, encoded body is still on the connection
+
+
 class UpstreamError(SignproxyError):
     """OKX could not be reached, or its answer could not be relayed.
 
@@ -208,6 +220,13 @@ class UpstreamBadResponse(UpstreamError):
     code = "SPX303"
 
 
+class AnswerNotHeld(UpstreamError):
+    """A GET's answer would take the bytes held for clients past SIGNPROXY_MAX_HELD_BYTES."""
+
+    status = 503
+    code = "SPX304"
+
+
 class UpstreamCutOff(UpstreamError):
     """The shutdown grace period ran out while the request was still waiting for OKX."""
 
@@ -218,9 +237,12 @@ class UpstreamCutOff(UpstreamError):
 def error_response(error: SignproxyError, request_id: str) -> web.Response:
     """Render an error in OKX's envelope, marked as the proxy's own."""
     body = json.dumps({"code": error.code, "msg": error.message, "data": []})
-    return web.Response(
+    response = web.Response(
         status=error.status,
         text=body,
         content_type="application/json",
         headers={PROXY_ERROR_HEADER: error.code, "X-Request-Id": request_id},
     )
+    if error.closes_connection:
+        response.force_close()
+    return response

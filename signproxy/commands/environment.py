@@ -21,12 +21,20 @@ def read_environment(env_file: Path | None) -> dict[str, str]:
     """The env file's variables overlaid by the process environment's.
 
     Raises:
-        ConfigError: ``--env-file`` names a file that does not exist.
+        ConfigError: ``--env-file`` names a file that does not exist; the env file cannot be
+            read or is not UTF-8; a setting and its ``_FILE`` form are both in the environment.
     """
     if env_file is not None and not env_file.is_file():
         raise ConfigError("--env-file", "the file does not exist")
     path = env_file or DEFAULT_ENV_FILE
-    file_values = dotenv_values(path) if path.is_file() else {}
+    try:
+        file_values = dotenv_values(path) if path.is_file() else {}
+    except (OSError, UnicodeError) as exc:
+        # The type only: the message may quote the file's bytes.
+        raise ConfigError(
+            "--env-file" if env_file is not None else str(DEFAULT_ENV_FILE),
+            f"cannot be read ({type(exc).__name__}; it must be a readable UTF-8 file)",
+        ) from None
     return merge_sources(file_values, os.environ)
 
 

@@ -17,6 +17,7 @@ from aiohttp import web
 from signproxy.commands.environment import read_environment, watched_env_file
 from signproxy.emulator import create_emulator_app
 from signproxy.emulator.keys import throwaway_key
+from signproxy.runtime.connections import raise_fd_limit
 from signproxy.runtime.loop import run
 from signproxy.runtime.serve import serve
 from signproxy.runtime.workers import run_workers
@@ -54,6 +55,7 @@ class ServeOptions:
 def run_serve(env: Mapping[str, str], options: ServeOptions, redactor: Redactor) -> int:
     """Serve until SIGTERM/SIGINT; the exit status."""
     log = structlog.get_logger("signproxy")
+    raise_fd_limit()  # before any fork: the workers inherit it
     if options.emulator:
         return _run_with_emulator(env, options, redactor, log)
     settings = Settings.from_env(env, host=options.host, port=options.port)

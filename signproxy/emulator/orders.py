@@ -7,7 +7,7 @@ from signproxy.emulator.market_data import JsonObject, inst_type_of
 
 def order_record(request: JsonObject, ord_id: str, now_ms: int) -> JsonObject:
     """A new live order as ``GET /api/v5/trade/order`` and ``orders-pending`` show it."""
-    text = {name: str(request.get(name) or "") for name in _ORDER_TEXT_FIELDS}
+    text = {name: str(request.get(name) or "") for name in ORDER_TEXT_FIELDS}
     inst_type = inst_type_of(text["instId"])
     quote = [*text["instId"].split("-"), ""][1]
     return {
@@ -28,7 +28,8 @@ def order_record(request: JsonObject, ord_id: str, now_ms: int) -> JsonObject:
     }
 
 
-_ORDER_TEXT_FIELDS = (
+# The text fields of an order record, copied from the placing request.
+ORDER_TEXT_FIELDS = (
     "instId",
     "tdMode",
     "side",

@@ -17,27 +17,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from signproxy.emulator.orders import ORDER_TEXT_FIELDS
+
 JsonObject = dict[str, Any]
 
 CL_ORD_ID = re.compile(r"[A-Za-z0-9]{1,32}")
 # Parameters OKX documents as String on the order endpoints (place, cancel, set-leverage).
-STRING_PARAMETERS = (
-    "instId",
-    "tdMode",
-    "side",
-    "ordType",
-    "sz",
-    "px",
-    "posSide",
-    "clOrdId",
-    "ordId",
-    "tag",
-    "ccy",
-    "tgtCcy",
-    "stpMode",
-    "lever",
-    "mgnMode",
-)
+STRING_PARAMETERS = (*ORDER_TEXT_FIELDS, "ordId", "lever", "mgnMode")
 NOT_FOUND: tuple[int, JsonObject] = (404, {"code": "404", "msg": "Not Found", "data": []})
 # Real OKX endpoints the emulator has no data for: a verified call gets an empty success.
 EMPTY_ENDPOINTS = frozenset(

@@ -4,10 +4,14 @@ Everything is derived from the request's finished record (:class:`~signproxy.pro
 Exchange`), at the moment its log line is written, so a request costs a few attribute reads and
 increments.
 
-Label values are bounded and identify nothing secret: the route is the OKX path (never the
-query, where ids live) or one of the proxy's own ``/-/`` paths; anything else, and API routes
-past :data:`MAX_ROUTES` distinct ones, count as ``(other)``. Codes are OKX's numeric ``code`` or
-the proxy's ``SPXnnn``.
+Label values are bounded and identify nothing secret, whatever clients or the upstream send:
+
+- route: one of the proxy's own ``/-/`` paths, or an OKX path that OKX itself answered with a
+  success envelope (code 0, 1 or 2, status below 400: the endpoint exists; never the query,
+  where ids live), up to :data:`MAX_ROUTES`; a path a client made up is ``(other)``;
+- code: the proxy's ``SPXnnn`` (a fixed set) or one of :data:`KNOWN_OKX_CODES`; any other code
+  is ``(other)`` (the log line has the exact code);
+- status: one of :data:`KNOWN_STATUSES`, else its class (``2xx`` ... ``5xx``).
 """
 
 from __future__ import annotations
@@ -43,14 +47,27 @@ LATENCY_BUCKETS = (
     10.0,
     30.0,
 )
+# OKX's codes a dashboard needs by name (okx-facts.md): success and batch outcomes, the general
+# and rate-limit codes, authentication, and the order codes bots meet most.
+KNOWN_OKX_CODES = frozenset(
+    {"0", "1", "2"}
+    | {str(code) for code in range(50000, 50015)}
+    | {"50026", "50030", "50036", "50038", "50061"}
+    | {str(code) for code in range(50100, 50121)}
+    | {"51000", "51008", "51174", "51603"}
+)
+KNOWN_STATUSES = frozenset({200, 400, 401, 403, 404, 405, 413, 415, 429, 500, 502, 503, 504})
 _API_ROUTE = re.compile(r"/api/v5(?:/[A-Za-z0-9_-]{1,64}){1,8}")
-_OKX_CODE = re.compile(r"[0-9]{1,8}")
+_SUCCESS_CODES = frozenset({"0", "1", "2"})  # all, none or some of a batch succeeded
+_SPX_CODE = re.compile(r"SPX[0-9]{3}")
 _METHODS = frozenset({"GET", "POST", "HEAD"})
 _UPSTREAM_KINDS = {
     "SPX300": "unreachable",
     "SPX301": "disconnected",
     "SPX302": "timeout",
     "SPX303": "bad_response",
+    "SPX304": "answer_not_held",
+    "SPX310": "cut_off",
 }
 
 
@@ -138,7 +155,7 @@ class Metrics:
         ProcessCollector(registry=registry)
         self._fixed_routes = frozenset(fixed_routes)
         self._api_routes: set[str] = set()
-        self._request_counters: dict[tuple[str, str, int, str], Counter] = {}
+        self._request_counters: dict[tuple[str, str, str, str], Counter] = {}
 
     def request_started(self) -> None:
         """Count a request in flight (the middleware calls this first)."""
@@ -152,8 +169,8 @@ class Metrics:
         error = None if failure is None else failure.code
         key = (
             exchange.method if exchange.method in _METHODS else OTHER,
-            self._route(exchange.path or exchange.raw_path),
-            status,
+            self._route(exchange.path or exchange.raw_path, exchange.okx_code, status),
+            _status(status),
             _code(exchange.okx_code, error),
         )
         counter = self._request_counters.get(key)
@@ -171,9 +188,9 @@ class Metrics:
         if failure is None or error is None:
             return
         if failure.kind is ErrorKind.UPSTREAM:
-            self._upstream_errors.labels(_UPSTREAM_KINDS.get(error, error)).inc()
+            self._upstream_errors.labels(_UPSTREAM_KINDS.get(error, OTHER)).inc()
         elif status < 500:  # noqa: PLR2004 - a 4xx the proxy made itself: a refusal
-            self._refused.labels(error, (exchange.rule or "")[:64]).inc()
+            self._refused.labels(_spx(error), (exchange.rule or "")[:64]).inc()
 
     def watch_clock(self, source: Callable[[], tuple[float, bool]]) -> None:
         """Make the clock gauges follow ``source()``: (OKX minus local in ms, measured)."""
@@ -192,10 +209,16 @@ class Metrics:
         """Make ``signproxy_ready`` follow ``is_ready`` (evaluated at each scrape)."""
         self._ready.set_function(lambda: 1.0 if is_ready() else 0.0)
 
-    def _route(self, path: str) -> str:
+    def _route(self, path: str, okx_code: str | None, status: int) -> str:
         if path in self._api_routes or path in self._fixed_routes:
             return path
-        if len(self._api_routes) < MAX_ROUTES and _API_ROUTE.fullmatch(path):
+        # Learned only from OKX's own answer: a made-up path gets OKX's 404, never a label.
+        if (
+            len(self._api_routes) < MAX_ROUTES
+            and okx_code in _SUCCESS_CODES
+            and status < 400  # noqa: PLR2004
+            and _API_ROUTE.fullmatch(path)
+        ):
             self._api_routes.add(path)
             return path
         return OTHER
@@ -203,7 +226,15 @@ class Metrics:
 
 def _code(code: str | None, error: str | None) -> str:
     if error is not None:
-        return error
+        return _spx(error)
     if code is None:
         return ""
-    return code if _OKX_CODE.fullmatch(code) else OTHER
+    return code if code in KNOWN_OKX_CODES else OTHER
+
+
+def _spx(code: str) -> str:
+    return code if _SPX_CODE.fullmatch(code) else OTHER
+
+
+def _status(status: int) -> str:
+    return str(status) if status in KNOWN_STATUSES else f"{status // 100}xx"

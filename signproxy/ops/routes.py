@@ -30,6 +30,7 @@ from signproxy.ops.readiness import (
     configuration_loaded,
     local_clock,
 )
+from signproxy.upstream.time_slots import TimeSlots
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -70,8 +71,14 @@ class _Observer:
 class Operations:
     """Builds the metrics, the readiness checks and the ``/-/`` routes for one application."""
 
-    def __init__(self, settings: Settings, upstream: Upstream) -> None:
-        """Create the per-app registry and the default checks: config, clock, upstream."""
+    def __init__(
+        self, settings: Settings, upstream: Upstream, slots: TimeSlots | None = None
+    ) -> None:
+        """Create the per-app registry and the default checks: config, clock, upstream.
+
+        ``slots``: the process's share of OKX's time endpoint, which the probe also asks.
+        """
+        self._slots = slots or TimeSlots()
         self.metrics = Metrics(fixed_routes=(HEALTH_PATH, READY_PATH, METRICS_PATH))
         self.readiness = Readiness()
         self.upstream_health = UpstreamHealth()
@@ -126,8 +133,10 @@ class Operations:
 
     async def _probe_upstream(self) -> None:
         try:
-            answer = await self._upstream.send(
-                "GET", PROBE_TARGET, {"Accept": "application/json"}, b""
+            answer = await self._slots.run(
+                lambda: self._upstream.send(
+                    "GET", PROBE_TARGET, {"Accept": "application/json"}, b"", retries=0
+                )
             )
         except UpstreamError as exc:
             outcome = self.upstream_health.record(ok=False, detail=f"{exc.code}: {exc.message}")

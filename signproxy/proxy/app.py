@@ -17,11 +17,16 @@ from signproxy.proxy.outcome import Outcomes
 from signproxy.proxy.pipeline import Pipeline
 from signproxy.proxy.selection import PATH_PREFIX, Selector
 from signproxy.proxy.stages import rest_stages, ws_order_stages
+from signproxy.runtime.memory import trim_soon
+from signproxy.runtime.shutdown import Draining
+from signproxy.runtime.workers import current_worker
 from signproxy.settings.config import Settings
 from signproxy.state.redis import RedisLink
 from signproxy.upstream.client import Upstream
+from signproxy.upstream.held import HeldBytes
 from signproxy.upstream.inflight import InFlight
 from signproxy.upstream.okx_clock import OkxClock
+from signproxy.upstream.time_slots import TimeSlots
 from signproxy.ws.accounts import ws_account_selector
 from signproxy.ws.policy import policy_check
 from signproxy.ws.relay import CHANNEL_ROUTE, WebSocketRelay
@@ -43,6 +48,10 @@ OUTCOMES = web.AppKey("signproxy.outcomes", Outcomes)
 ORDER_SAFETY = web.AppKey("signproxy.order_safety", OrderSafety)
 # Only with SIGNPROXY_REDIS_URL: features look it up with app.get(REDIS).
 REDIS = web.AppKey("signproxy.redis", RedisLink)
+# Answer bytes held for clients, process-wide (one app per process): OKX answers being read and
+# answers waiting in the sockets of clients that do not read (the connection gate's share).
+HELD = web.AppKey("signproxy.held", HeldBytes)
+DRAINING = web.AppKey("signproxy.draining", Draining)
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
@@ -54,6 +63,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     Serve it with :func:`signproxy.runtime.serve.make_runner`: the server must never cancel a
     handler whose client left, so an order on its way to OKX is never cut off by the client.
     """
+    held = HeldBytes(settings.limits.max_held_bytes, on_empty=trim_soon)
     upstream = Upstream(
         settings.upstream,
         connect_timeout=settings.connect_timeout,
@@ -61,18 +71,26 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         max_response_bytes=settings.max_response_bytes,
         get_retries=settings.get_retries,
         idle_timeout=settings.upstream_idle_timeout,
+        held=held,
     )
-    ops = Operations(settings, upstream)
+    # The time endpoint's limit is per IP: the clock and the ready probe share this worker's slots.
+    slots = TimeSlots(*current_worker())
+    ops = Operations(settings, upstream, slots)
     guard = Guard(settings.access, token_exempt_paths=frozenset({HEALTH_PATH}))
     outcomes = Outcomes(ops.observer)
     app = web.Application(middlewares=[make_middleware(outcomes, guard)])
     app[OUTCOMES] = outcomes
     app[SETTINGS] = settings
     app[UPSTREAM] = upstream
+    app[HELD] = held
+    app[DRAINING] = Draining()
+    app.on_response_prepare.append(app[DRAINING].on_response_prepare)
     app.cleanup_ctx.append(_upstream_session)
     # One clock for REST and WebSocket signing, so both use the same OKX offset correction.
     if clock is None:
-        clock = app[OKX_CLOCK] = OkxClock(upstream, interval=settings.clock_sync_interval)
+        clock = app[OKX_CLOCK] = OkxClock(
+            upstream, interval=settings.clock_sync_interval, slots=slots
+        )
         app.cleanup_ctx.append(_clock_sync)
         ops.readiness.add("clock", clock_check(app[OKX_CLOCK]))
         ops.metrics.watch_clock(lambda: (app[OKX_CLOCK].offset_ms, app[OKX_CLOCK].measured))

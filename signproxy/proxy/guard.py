@@ -1,7 +1,8 @@
 """Request-level checks that run before anything is read, signed or forwarded.
 
 In this order: CORS preflights, the ``Host`` header (DNS rebinding), browser requests (``Origin``
-and fetch-metadata headers), headers that try to steer the upstream, and the client token. The
+and fetch-metadata headers), headers that try to steer the upstream, compressed request bodies
+(``Content-Encoding``), and the client token. The
 canonical-log middleware runs :meth:`Guard.admit` before any handler (one middleware instead of
 two saves a few µs per request), so every refusal still gets the one log line, with the refusing
 rule in its ``rule`` field. ``Access-Control-*`` headers from OKX are dropped with the other
@@ -10,8 +11,10 @@ headers that are not relayed (``upstream.py``).
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
+from signproxy.errors import EncodedBody
 from signproxy.proxy.selection import CLIENT_TOKEN
 from signproxy.refusals import (
     BrowserRefused,
@@ -63,6 +66,8 @@ _STEERING = frozenset(name.lower() for name in STEERING_HEADERS)
 # Host decisions are remembered: parsing addresses costs more than the rest of the guard, and
 # clients send the same one or two Host values. Bounded, as the values come from clients.
 _HOST_CACHE_SIZE = 256
+# The relayed WebSocket paths (with or without an /a/<account> prefix), decoded as routed.
+_WS_PATH = re.compile(r"/ws/v5/(?:private|business|public)\Z")
 
 
 class Guard:
@@ -78,6 +83,7 @@ class Guard:
         self._token_exempt = token_exempt_paths
         self._hosts = access.allowed_hosts
         self._origins = access.allowed_origins
+        self._ws_origins = access.ws_allowed_origins
         self._host_decisions: dict[str, bool] = {}
 
     def check(self, request: web.Request) -> ClientToken | None:
@@ -89,7 +95,7 @@ class Guard:
                 rule="cors-preflight",
             )
         self._check_host(headers.getall("Host", ()))
-        self._check_browser(headers)
+        self._check_browser(headers, websocket=_WS_PATH.search(request.path) is not None)
         steering = _STEERING.intersection(name.lower() for name in headers)
         if steering:
             name = next(n for n in STEERING_HEADERS if n.lower() in steering)
@@ -97,6 +103,13 @@ class Guard:
                 f"header {name} is refused: the upstream and the request target are fixed"
                 " by the proxy's configuration",
                 rule="steering-header",
+            )
+        encodings = {value.strip().lower() for value in headers.getall("Content-Encoding", ())}
+        if encodings - {"", "identity"}:
+            # aiohttp would decompress it before the proxy signs: the signed bytes would not be
+            # the ones the client sent, and a body labelled gzip that is not would be a 500.
+            raise EncodedBody(
+                "request bodies must not be compressed (Content-Encoding); send plain JSON"
             )
         if not self._tokens or request.path in self._token_exempt:
             return None
@@ -127,10 +140,20 @@ class Guard:
                 rule="host",
             )
 
-    def _check_browser(self, headers: CIMultiDictProxy[str]) -> None:
+    def _check_browser(self, headers: CIMultiDictProxy[str], *, websocket: bool) -> None:
         origins = headers.getall("Origin", ())
         if origins:
             origin = normalize_origin(origins[0]) if len(origins) == 1 else None
+            if websocket:
+                # Not SIGNPROXY_ALLOWED_ORIGINS: a REST answer is unreadable to a page without
+                # CORS headers, but a WebSocket's frames are the page's to read and write.
+                if origin is None or origin not in self._ws_origins:
+                    raise OriginRefused(
+                        "WebSocket connections from web pages are refused unless"
+                        " SIGNPROXY_WS_ALLOWED_ORIGINS lists their Origin",
+                        rule="ws-origin",
+                    )
+                return
             if origin is None or origin not in self._origins:
                 raise OriginRefused(
                     "requests from web pages are refused unless SIGNPROXY_ALLOWED_ORIGINS lists"

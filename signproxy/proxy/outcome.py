@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 import structlog
 
 from signproxy.errors import ErrorKind
+from signproxy.runtime.logbudget import CLIENT_FAULTS
 
 if TYPE_CHECKING:
     from signproxy.proxy.record import Exchange
@@ -56,6 +57,9 @@ class Outcomes:
             level = "error"
         else:
             level = "warning"
-        getattr(self._log, level)("signproxy.request", **exchange.log_fields())
+        # A refusal is the client's doing: its lines are thinned past a per-second budget (the
+        # observers, metrics among them, still count each one).
+        if level != "warning" or CLIENT_FAULTS.admit("refusal"):
+            getattr(self._log, level)("signproxy.request", **exchange.log_fields())
         for observer in self._observers:
             observer.request_finished(exchange)

@@ -9,6 +9,7 @@ address, the port setting and the likely cause instead.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import errno
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,8 @@ from aiohttp import web
 from signproxy.errors import ConfigError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from aiohttp.web import AppRunner
 
 PORT_SETTING = "SIGNPROXY_PORT"
@@ -52,6 +55,33 @@ async def start_site(
         await runner.cleanup()
         cause = _CAUSES.get(exc.errno or 0, exc.strerror or type(exc).__name__)
         raise ConfigError(setting, f"cannot listen on {host}:{port}: {cause}") from None
+
+
+async def start_listener(
+    runner: AppRunner,
+    factory: Callable[[], asyncio.Protocol],
+    host: str,
+    port: int,
+    *,
+    reuse_port: bool = False,
+) -> asyncio.Server:
+    """Listen on ``host:port`` with ``factory`` (the connection gate) as the protocol factory.
+
+    Like :func:`start_site`, on failure the runner is cleaned up and the error is one line.
+
+    Raises:
+        ConfigError: the address is in use, not allowed or not this machine's.
+    """
+    loop = asyncio.get_running_loop()
+    try:
+        # A deep backlog: connections over the cap are accepted (then reset) at once.
+        return await loop.create_server(
+            factory, host, port, reuse_port=reuse_port or None, backlog=1024, reuse_address=True
+        )
+    except OSError as exc:
+        await runner.cleanup()
+        cause = _CAUSES.get(exc.errno or 0, exc.strerror or type(exc).__name__)
+        raise ConfigError(PORT_SETTING, f"cannot listen on {host}:{port}: {cause}") from None
 
 
 def port_number(text: str) -> int:

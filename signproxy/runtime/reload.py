@@ -70,16 +70,42 @@ class Reloader:
         return tuple((str(path), _stat(path)) for path in self._paths)
 
     def reload(self, reason: str) -> bool:
-        """Re-read and validate; swap the accounts in when valid. Returns whether it succeeded."""
+        """Re-read and validate; swap the accounts in when valid. Returns whether it succeeded.
+
+        Never raises: whatever goes wrong (a bad value, a file that is not UTF-8, unreadable,
+        gone or not a regular file) is ``signproxy.reload_failed`` and the old accounts stay.
+        """
         self._seen = self.fingerprint()
         try:
-            env = self._read_env()
-            new = Settings.from_env(env, host=self._settings.host, port=self._settings.port)
-        except ConfigError as exc:
-            self._log.error(
-                "signproxy.reload_failed", reason=reason, variable=exc.variable, problem=exc.message
-            )
-            return False
+            env, new = self._build()
+        except Exception as exc:  # noqa: BLE001 - every failure keeps the old configuration
+            return self._failed(reason, exc)
+        return self._apply(reason, env, new)
+
+    async def reload_async(self, reason: str) -> bool:
+        """:meth:`reload` with the files read in a thread, so a slow file never stalls requests."""
+        self._seen = self.fingerprint()
+        try:
+            env, new = await asyncio.to_thread(self._build)
+        except Exception as exc:  # noqa: BLE001 - every failure keeps the old configuration
+            return self._failed(reason, exc)
+        return self._apply(reason, env, new)
+
+    def _build(self) -> tuple[Mapping[str, str], Settings]:
+        env = self._read_env()
+        return env, Settings.from_env(env, host=self._settings.host, port=self._settings.port)
+
+    def _failed(self, reason: str, exc: Exception) -> bool:
+        if isinstance(exc, ConfigError):
+            variable, problem = exc.variable, exc.message
+        else:  # the type only: an OS or decoding message may quote a path or bytes
+            variable, problem = "(env file)", f"cannot be read: {type(exc).__name__}"
+        self._log.error(
+            "signproxy.reload_failed", reason=reason, variable=variable, problem=problem
+        )
+        return False
+
+    def _apply(self, reason: str, env: Mapping[str, str], new: Settings) -> bool:
         # Old secrets stay redacted too: requests signed with them may still be logging.
         self._known_secrets.update(new.sensitive_values())
         self._redactor.set_secrets(self._known_secrets)
@@ -117,7 +143,7 @@ class Reloader:
             await asyncio.sleep(interval)
             current = self.fingerprint()
             if current != self._seen and current == previous:
-                self.reload("file-changed")
+                await self.reload_async("file-changed")
                 current = self._seen
             previous = current
 
@@ -146,7 +172,14 @@ def reloading(
 
     async def context(_app: web.Application) -> AsyncIterator[None]:
         loop = asyncio.get_running_loop()
-        loop.add_signal_handler(signal.SIGHUP, reloader.reload, "sighup")
+        pending: set[asyncio.Task[bool]] = set()
+
+        def on_sighup() -> None:
+            task = asyncio.create_task(reloader.reload_async("sighup"))
+            pending.add(task)  # kept until done: the loop holds tasks only weakly
+            task.add_done_callback(pending.discard)
+
+        loop.add_signal_handler(signal.SIGHUP, on_sighup)
         watcher = (
             asyncio.create_task(reloader.watch(watch_interval)) if watch_interval > 0 else None
         )

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import os
+import resource
 import signal
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from signproxy import __version__
-from signproxy.proxy.app import INFLIGHT, SELECTOR, WS_RELAY, create_app
-from signproxy.runtime.listen import start_site
+from signproxy.proxy.app import DRAINING, HELD, INFLIGHT, SELECTOR, WS_RELAY, create_app
+from signproxy.runtime.connections import ConnectionGate, connection_cap
+from signproxy.runtime.listen import start_listener
 from signproxy.runtime.loop import loop_name
 from signproxy.runtime.reload import Reloader, reloading
 from signproxy.runtime.shutdown import HANDLER_FINISH_S, graceful_stop
@@ -70,11 +72,23 @@ async def serve(
         read_env, env_file, redactor = reload
         reloader = Reloader(read_env, settings, app[SELECTOR], redactor, env_file)
         app.cleanup_ctx.append(reloading(reloader, settings.watch_interval))
-    runner = make_runner(app)
+    runner = make_runner(app, keepalive_timeout=settings.limits.keepalive_timeout)
     await runner.setup()
+    assert runner.server is not None  # noqa: S101 - set by setup()
+    fd_limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    gate = ConnectionGate(
+        runner.server,
+        settings.limits,
+        app[HELD],
+        cap=connection_cap(
+            settings.limits.max_client_connections, fd_limit, settings.ws_max_connections
+        ),
+    )
     # Several workers share the port; the kernel spreads connections across them.
-    await start_site(runner, settings.host, settings.port, reuse_port=settings.workers > 1 or None)
-    host, port = runner.addresses[0][:2]
+    listener = await start_listener(
+        runner, gate, settings.host, settings.port, reuse_port=settings.workers > 1
+    )
+    host, port = listener.sockets[0].getsockname()[:2]
     log.info(
         "signproxy.listening",
         url=f"http://{host}:{port}",
@@ -88,6 +102,8 @@ async def serve(
         version=__version__,
         event_loop=loop_name(),
         pid=os.getpid(),
+        max_client_connections=gate.cap,
+        fd_limit=fd_limit,
     )
     for account in settings.accounts:  # allowed by SIGNPROXY_ALLOW_CUSTOM_UPSTREAM; said out loud
         if not account.official and not emulator:  # --emulator's own upstream is no surprise
@@ -101,4 +117,6 @@ async def serve(
         settings.shutdown_grace,
         log,
         close_websockets=app[WS_RELAY].shutdown,
+        listeners=(listener,),
+        draining=app[DRAINING],
     )

@@ -1,7 +1,9 @@
 """Graceful shutdown on SIGTERM / SIGINT (what ``docker stop`` sends).
 
 1. Stop listening: new connections are refused from here on.
-2. Close idle keep-alive connections; busy ones close after their answer.
+2. Close idle keep-alive connections; busy ones close after their answer, which says
+   ``Connection: close`` (a keep-alive client would otherwise send its next request into a
+   closing connection and see "Server disconnected", which looks like a lost order).
 3. Wait up to ``SIGNPROXY_SHUTDOWN_GRACE`` seconds for every exchange with OKX, including those
    whose client already left (their outcome is still logged). Relayed WebSocket connections are
    closed (1001) at the same time, so both fit in the grace period before ``docker stop``'s kill.
@@ -21,7 +23,7 @@ import time
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
+    from collections.abc import Awaitable, Callable, Sequence
 
     import structlog
     from aiohttp import web
@@ -32,17 +34,49 @@ if TYPE_CHECKING:
 HANDLER_FINISH_S = 1.0
 
 
-async def graceful_stop(
+class Draining:
+    """Set once shutdown begins; from then on every answer closes its connection.
+
+    Its :meth:`on_response_prepare` is an ``app.on_response_prepare`` hook, which runs before the
+    answer's headers are written.
+    """
+
+    __slots__ = ("on",)
+
+    def __init__(self) -> None:
+        """Not draining yet."""
+        self.on = False
+
+    async def on_response_prepare(
+        self, _request: web.BaseRequest, response: web.StreamResponse
+    ) -> None:
+        """Mark the answer ``Connection: close`` while draining (WebSocket upgrades aside)."""
+        if self.on and response.status != 101:  # noqa: PLR2004 - Switching Protocols
+            response.force_close()
+            # The hook runs after aiohttp has computed the headers: say it in them too.
+            response.headers["Connection"] = "close"
+
+
+async def graceful_stop(  # noqa: PLR0913 - the collaborators to stop, keyword-only but two
     runner: web.AppRunner,
     inflight: InFlight,
     grace: float,
     log: structlog.typing.FilteringBoundLogger,
     *,
     close_websockets: Callable[[], Awaitable[None]] | None = None,
+    listeners: Sequence[asyncio.Server] = (),
+    draining: Draining | None = None,
 ) -> int:
-    """Stop ``runner`` as described above; returns the number of exchanges cut off."""
+    """Stop ``runner`` as described above; returns the number of exchanges cut off.
+
+    ``listeners`` are servers listening outside the runner's sites (the connection gate's).
+    """
     started = time.perf_counter()
     log.info("signproxy.stopping", in_flight=len(inflight), grace_s=grace)
+    if draining is not None:
+        draining.on = True
+    for listener in listeners:
+        listener.close()
     for site in list(runner.sites):
         await site.stop()
     if runner.server is not None:

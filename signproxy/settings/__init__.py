@@ -7,4 +7,5 @@
 - :mod:`.accounts`: the account model signing uses; :mod:`.account_env` reads it from variables.
 - :mod:`.credentials`: secrets that never show themselves.
 - :mod:`.access`, :mod:`.tokens`, :mod:`.netnames`: who may use the proxy and from where.
+- :mod:`.limits`: connection and memory limits against hostile or broken clients.
 """

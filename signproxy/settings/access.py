@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 TOKENS_VARIABLE = "SIGNPROXY_CLIENT_TOKENS"
 INSECURE_BIND_VARIABLE = "SIGNPROXY_INSECURE_BIND"
+WS_ORIGINS_VARIABLE = "SIGNPROXY_WS_ALLOWED_ORIGINS"
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +38,9 @@ class Access:
     client_tokens: tuple[ClientToken, ...] = ()
     allowed_hosts: frozenset[str] = frozenset()
     allowed_origins: frozenset[str] = frozenset()
+    # WebSocket upgrades from web pages: a list of its own, since a page that may open a
+    # WebSocket can read the login answer, subscribe to the account and send orders.
+    ws_allowed_origins: frozenset[str] = frozenset()
     insecure_bind: bool = False
     policy: Policy = field(default_factory=Policy)
 
@@ -86,6 +90,9 @@ def read_access(
         allowed_hosts=hosts,
         allowed_origins=parse_allowed_origins(
             reader.text("SIGNPROXY_ALLOWED_ORIGINS", ""), "SIGNPROXY_ALLOWED_ORIGINS"
+        ),
+        ws_allowed_origins=parse_allowed_origins(
+            reader.text(WS_ORIGINS_VARIABLE, ""), WS_ORIGINS_VARIABLE
         ),
         insecure_bind=insecure,
         policy=Policy(

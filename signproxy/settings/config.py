@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, cast
 
+from signproxy.errors import ConfigError
 from signproxy.okx.hosts import derive_ws_base
 from signproxy.settings.access import Access, read_access
 from signproxy.settings.account_env import (
@@ -20,6 +21,7 @@ from signproxy.settings.account_env import (
     unbound_token_warnings,
 )
 from signproxy.settings.credentials import Credentials, Secret
+from signproxy.settings.limits import Limits, read_limits
 from signproxy.settings.order_safety import (
     DEFAULT_EXPTIME_MS,
     OrderSafety,
@@ -38,7 +40,11 @@ if TYPE_CHECKING:
     from signproxy.settings.accounts import Accounts
 
 DEFAULT_PORT = 8787
+_OWN_PREFIXES = ("OKX_", "SIGNPROXY_")
 DEFAULT_UPSTREAM = "https://www.okx.com"
+# OKX's largest answers are instrument and ticker lists: a few MB at most (see README,
+# SIGNPROXY_MAX_RESPONSE_BYTES). Room for twice that, and a bound on what one answer costs.
+DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024
 
 
 __all__ = ["Credentials", "Secret", "Settings", "merge_sources"]
@@ -56,7 +62,7 @@ class Settings:
     port: int = DEFAULT_PORT
     body_mode: BodyMode = "canonical"
     max_body_bytes: int = 64 * 1024
-    max_response_bytes: int = 32 * 1024 * 1024
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
     connect_timeout: float = 5.0
     request_timeout: float = 15.0
     access: Access = field(default_factory=Access)
@@ -76,6 +82,7 @@ class Settings:
     warnings: tuple[str, ...] = field(default=(), compare=False)
     watch_interval: int = 5
     order_safety: OrderSafety = field(default_factory=OrderSafety)
+    limits: Limits = field(default_factory=Limits)
 
     @property
     def credentials(self) -> Credentials:
@@ -107,6 +114,16 @@ class Settings:
         accounts = read_accounts(reader, default_upstream)
         access = read_access(reader, bind_host, accounts.names)
         reader.warnings.extend(unbound_token_warnings(access.client_tokens, accounts))
+        limits = read_limits(reader)
+        max_response_bytes = reader.integer(
+            "SIGNPROXY_MAX_RESPONSE_BYTES", DEFAULT_MAX_RESPONSE_BYTES, 1024, 1024 * 1024 * 1024
+        )
+        if limits.max_held_bytes < 2 * max_response_bytes:
+            # An answer being read is counted twice (its chunks, then their join).
+            raise ConfigError(
+                "SIGNPROXY_MAX_HELD_BYTES",
+                "must be at least twice SIGNPROXY_MAX_RESPONSE_BYTES (one answer must fit)",
+            )
         return cls(
             accounts=accounts,
             upstream=default_upstream,
@@ -118,9 +135,7 @@ class Settings:
             max_body_bytes=reader.integer(
                 "SIGNPROXY_MAX_BODY_BYTES", 64 * 1024, 2, 16 * 1024 * 1024
             ),
-            max_response_bytes=reader.integer(
-                "SIGNPROXY_MAX_RESPONSE_BYTES", 32 * 1024 * 1024, 1024, 1024 * 1024 * 1024
-            ),
+            max_response_bytes=max_response_bytes,
             connect_timeout=reader.seconds("SIGNPROXY_CONNECT_TIMEOUT", 5.0),
             request_timeout=reader.seconds("SIGNPROXY_TIMEOUT", 15.0),
             access=access,
@@ -146,6 +161,7 @@ class Settings:
             warnings=tuple(reader.warnings),
             watch_interval=reader.integer("SIGNPROXY_WATCH_INTERVAL", 5, 0, 3600),
             order_safety=read_order_safety(reader),
+            limits=limits,
         )
 
     def sensitive_values(self) -> tuple[str, ...]:
@@ -174,7 +190,18 @@ def merge_sources(env_file: Mapping[str, str | None], environ: Mapping[str, str]
 
     It wins per setting: ``OKX_API_SECRET_FILE`` in the environment overrides ``OKX_API_SECRET``
     in the file, so the two never meet as an ambiguous pair.
+
+    Raises:
+        ConfigError: a setting and its ``_FILE`` form are both set in the environment itself
+            (which one would win would depend on the order of ``environ``: with a rotated
+            token, the old one could stay valid).
     """
+    for name, value in environ.items():
+        base = name.removesuffix(FILE_SUFFIX)
+        if base != name and value and environ.get(base) and base.startswith(_OWN_PREFIXES):
+            raise ConfigError(
+                base, f"{base} and {name} are both set in the environment; set only one"
+            )
     merged = {name: value for name, value in env_file.items() if value is not None}
     for name, value in environ.items():
         base = name.removesuffix(FILE_SUFFIX)

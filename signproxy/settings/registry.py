@@ -50,7 +50,14 @@ KNOWN_VARIABLES: frozenset[str] = frozenset(
         "SIGNPROXY_UPSTREAM_CHECK_INTERVAL",
         "SIGNPROXY_UPSTREAM_IDLE_TIMEOUT",
         "SIGNPROXY_WORKERS",
+        # Client connections and memory (settings/limits.py).
+        "SIGNPROXY_HEAD_TIMEOUT",
+        "SIGNPROXY_KEEPALIVE_TIMEOUT",
+        "SIGNPROXY_MAX_CLIENT_CONNECTIONS",
+        "SIGNPROXY_MAX_HELD_BYTES",
+        "SIGNPROXY_WRITE_TIMEOUT",
         # WebSocket.
+        "SIGNPROXY_WS_ALLOWED_ORIGINS",
         "SIGNPROXY_WS_AUTO_LOGIN",
         "SIGNPROXY_WS_MAX_CONNECTIONS",
         "SIGNPROXY_WS_MAX_MESSAGE_BYTES",

@@ -75,8 +75,10 @@ class VariableReader:
 
     def _read_secret_file(self, name: str, path: Path) -> str:
         try:
-            mode = path.stat().st_mode
-            value = path.read_text(encoding="utf-8")
+            mode, value = _read_regular_file(path)
+        except _NotRegularError:
+            # A FIFO (or a device) would block the reader until someone writes to it.
+            raise ConfigError(name, "the path it names is not a regular file") from None
         except (OSError, UnicodeDecodeError) as exc:
             # The uid says who must be able to read it (the image runs as 10001).
             raise ConfigError(
@@ -168,6 +170,28 @@ class VariableReader:
                 )
             return derived
         return _base_url(name, value, ("ws", "wss"), "wss://ws.okx.com:8443")
+
+
+class _NotRegularError(Exception):
+    pass
+
+
+def _read_regular_file(path: Path) -> tuple[int, str]:
+    """The mode and UTF-8 text of ``path``, read only if it is a regular file.
+
+    Opened without blocking (``O_NONBLOCK``: opening a FIFO with no writer would wait forever)
+    and checked on the opened descriptor, so a swap between a check and the open cannot fool it.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise _NotRegularError
+        with os.fdopen(fd, "rb", closefd=False) as stream:
+            data = stream.read()
+    finally:
+        os.close(fd)
+    return info.st_mode, data.decode("utf-8")
 
 
 def _base_url(name: str, value: str, schemes: tuple[str, str], example: str) -> str:

@@ -27,9 +27,12 @@ from signproxy.errors import (
     UpstreamUnreachable,
 )
 from signproxy.upstream.pool import FreshConnector
+from signproxy.upstream.reading import read_answer
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+
+    from signproxy.upstream.held import HeldBytes
 
 # Hop-by-hop headers (RFC 9110 section 7.6.1) belong to one connection, never relayed. The body
 # is relayed decoded with its own length, so its encoding and length headers go too. Cookies from
@@ -94,8 +97,12 @@ class Upstream:
         max_response_bytes: int,
         get_retries: int = 0,
         idle_timeout: float = 15.0,
+        held: HeldBytes | None = None,
     ) -> None:
-        """Remember the settings; the session is made by :meth:`start` inside the event loop."""
+        """Remember the settings; the session is made by :meth:`start` inside the event loop.
+
+        ``held`` is the process's budget of answer bytes held for clients (see held.py).
+        """
         self._base = base_url
         self._timeout = aiohttp.ClientTimeout(
             total=request_timeout, connect=connect_timeout, sock_connect=connect_timeout
@@ -104,6 +111,7 @@ class Upstream:
         self._get_retries = get_retries
         self._log = structlog.get_logger("signproxy")
         self._idle_timeout = idle_timeout
+        self._held = held
         self._session: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
@@ -124,7 +132,7 @@ class Upstream:
             await self._session.close()
             self._session = None
 
-    async def send(
+    async def send(  # noqa: PLR0913 - the request, then keyword-only options
         self,
         method: str,
         target: str,
@@ -132,6 +140,7 @@ class Upstream:
         body: bytes,
         *,
         base_url: str | None = None,
+        retries: int | None = None,
     ) -> UpstreamResponse:
         """Send one request exactly as given and read the whole answer (up to the limit).
 
@@ -142,11 +151,14 @@ class Upstream:
         A GET is sent again, up to ``get_retries`` times with a jittered back-off, when nothing
         at all came back (no connection, or it closed before any answer). Nothing else is
         retried: not a timeout, not after an answer began, and never a method other than GET.
+        ``retries`` overrides ``get_retries`` (the clock counts every request it sends).
 
         Raises:
             UpstreamError: one of its subclasses, saying whether the outcome is unknown.
         """
-        retries = self._get_retries if method == "GET" else 0
+        if retries is None:
+            retries = self._get_retries
+        retries = retries if method == "GET" else 0
         url = URL((base_url or self._base) + target, encoded=True)
         attempt = 0
         while True:
@@ -178,7 +190,9 @@ class Upstream:
             async with self._session.request(
                 method, url, headers=headers, data=body or None, allow_redirects=False
             ) as response:
-                payload = await self._read_answer(response, outcome_unknown=may_have_sent)
+                payload = await read_answer(
+                    response, self._max_bytes, self._held, outcome_unknown=may_have_sent
+                )
                 return UpstreamResponse(
                     status=response.status,
                     headers=relayable_headers(response.headers),
@@ -188,14 +202,18 @@ class Upstream:
         except UpstreamError:
             raise
         except (aiohttp.ClientConnectorCertificateError, aiohttp.ClientConnectorSSLError) as exc:
-            raise UpstreamUnreachable(f"TLS with OKX failed: {type(exc).__name__}") from None
+            raise UpstreamUnreachable(
+                f"TLS with OKX failed: {type(exc).__name__}; the request was not sent"
+            ) from None
         except aiohttp.ConnectionTimeoutError:
             raise UpstreamTimeout(
                 "could not connect to OKX in time; the request was not sent"
             ) from None
         except aiohttp.ClientConnectorError as exc:
             raise UpstreamUnreachable(
-                f"cannot connect to OKX: {exc.strerror or type(exc).__name__}", retryable=True
+                f"cannot connect to OKX: {exc.strerror or type(exc).__name__};"
+                " the request was not sent",
+                retryable=True,
             ) from None
         except TimeoutError:
             raise UpstreamTimeout(
@@ -218,38 +236,3 @@ class Upstream:
             raise UpstreamDisconnected(
                 f"request to OKX failed: {type(exc).__name__}", outcome_unknown=may_have_sent
             ) from None
-
-    async def _read_answer(
-        self, response: aiohttp.ClientResponse, *, outcome_unknown: bool
-    ) -> bytes:
-        try:
-            return await self._read(response, outcome_unknown=outcome_unknown)
-        except (
-            aiohttp.ClientPayloadError,
-            aiohttp.ClientOSError,
-            aiohttp.ServerDisconnectedError,
-        ) as exc:
-            # An answer had begun, so OKX processed the request: never retried.
-            raise UpstreamDisconnected(
-                f"connection to OKX broke during its answer: {type(exc).__name__}",
-                outcome_unknown=outcome_unknown,
-            ) from None
-
-    async def _read(self, response: aiohttp.ClientResponse, *, outcome_unknown: bool) -> bytes:
-        too_large = UpstreamBadResponse(
-            f"OKX's response is larger than {self._max_bytes} bytes",
-            outcome_unknown=outcome_unknown,
-        )
-        length = response.content_length
-        if length is not None and length > self._max_bytes:
-            raise too_large
-        if length is not None and "Content-Encoding" not in response.headers:
-            return await response.read()
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.content.iter_chunked(64 * 1024):
-            size += len(chunk)
-            if size > self._max_bytes:
-                raise too_large
-            chunks.append(chunk)
-        return b"".join(chunks)

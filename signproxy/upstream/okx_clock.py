@@ -8,8 +8,13 @@ plus that offset.
 
 Each measurement takes a few samples and keeps the one with the smallest round trip, taking the
 server's timestamp to be the midpoint of send and receive. Measurements are at least
-``MIN_GAP_S`` apart whatever triggers them, so the endpoint's limit (10 requests / 2 s per IP) is
-never approached.
+``MIN_GAP_S`` apart whatever triggers them, and every sample is a single attempt (no retry of
+the proxy's own) run in one of this worker's slots (:mod:`.time_slots`), so all workers
+together stay under the endpoint's limit (10 requests / 2 s per IP) even when OKX fails.
+
+While the clock cannot be measured, requests are still signed: with the last measured offset,
+or the local clock before any. If that is more than 30 s off, OKX refuses them with 50102
+(nothing is placed) and each 50102 asks for a new measurement.
 """
 
 from __future__ import annotations
@@ -23,20 +28,22 @@ from typing import TYPE_CHECKING
 import structlog
 
 from signproxy.errors import UpstreamError
+from signproxy.upstream.time_slots import TimeSlots
 
 if TYPE_CHECKING:
     from signproxy.upstream.client import Upstream
 
 TIME_PATH = "/api/v5/public/time"
-SAMPLES = 3
+SAMPLES = 2  # both fit in one slot (time_slots.PER_SLOT)
 SAMPLE_GAP_S = 0.2
-# At most SAMPLES requests per MIN_GAP_S: 3 per 5 s, far under OKX's 10 per 2 s.
 MIN_GAP_S = 5.0
 RETRY_AFTER_FAILURE_S = 15.0
 # Startup waits this long at most for the first measurement before serving anyway.
 STARTUP_BUDGET_S = 5.0
 LARGE_OFFSET_MS = 1000
 _REPORTED_CHANGE_MS = 250
+# A sample that failed: OKX unreachable or odd, its slot over (TimeoutError), a malformed answer.
+_SAMPLE_FAILURES = (UpstreamError, TimeoutError, ValueError, KeyError, IndexError, TypeError)
 
 
 def _wall_ms() -> float:
@@ -52,9 +59,15 @@ class OkxClock:
         rtt_ms: round trip of the sample the offset was taken from, or None.
     """
 
-    def __init__(self, upstream: Upstream, *, interval: float) -> None:
-        """Measure through ``upstream`` every ``interval`` seconds (0: never; local clock)."""
+    def __init__(
+        self, upstream: Upstream, *, interval: float, slots: TimeSlots | None = None
+    ) -> None:
+        """Measure through ``upstream`` every ``interval`` seconds (0: never; local clock).
+
+        ``slots`` is the process's share of the time endpoint (shared with the ready probe).
+        """
         self._upstream = upstream
+        self._slots = slots or TimeSlots()
         self._interval = interval
         self.offset_ms = 0
         self.measured = False
@@ -102,7 +115,14 @@ class OkxClock:
                 await asyncio.sleep(SAMPLE_GAP_S)
             try:
                 sample = await self._sample()
-            except (UpstreamError, ValueError, KeyError, IndexError, TypeError) as exc:
+            except (
+                UpstreamError,
+                ValueError,
+                KeyError,
+                IndexError,
+                TypeError,
+                TimeoutError,
+            ) as exc:
                 problem = getattr(exc, "code", None) or type(exc).__name__
                 continue
             if best is None or sample[0] < best[0]:
@@ -132,9 +152,14 @@ class OkxClock:
             self._log.debug("signproxy.clock_synced", offset_ms=offset_ms, rtt_ms=self.rtt_ms)
 
     async def _sample(self) -> tuple[float, float]:
+        return await self._slots.run(self._sample_now)
+
+    async def _sample_now(self) -> tuple[float, float]:
         sent_wall = _wall_ms()
         sent = time.perf_counter()
-        answer = await self._upstream.send("GET", TIME_PATH, {"Accept": "application/json"}, b"")
+        answer = await self._upstream.send(
+            "GET", TIME_PATH, {"Accept": "application/json"}, b"", retries=0
+        )
         rtt_ms = (time.perf_counter() - sent) * 1000
         if answer.status != 200:  # noqa: PLR2004
             raise ValueError(answer.status)

@@ -25,12 +25,14 @@ from signproxy.ws.closing import (
 )
 from signproxy.ws.frames import (
     AMBIGUOUS_FRAME,
+    BAD_SHAPE,
     KEEPALIVE_PING,
     ClientFrame,
     classify,
     event_error,
     login_answer,
     op_error,
+    shape_problem,
 )
 from signproxy.ws.orders import is_order_op
 
@@ -245,6 +247,9 @@ class Bridge:
             # closed on frames it cannot judge.
             refused = self._op_check(self._request, self._channel, None)
             return None if refused is None else event_error(refused.code, refused.msg)
+        problem = shape_problem(request)
+        if problem is not None:
+            return event_error(BAD_SHAPE, f"refused by signproxy: {problem}")
         if not frame.has_op:
             return None
         refused = self._op_check(self._request, self._channel, request)

@@ -15,6 +15,10 @@ from typing import Any, Final
 # The proxy's codes in OKX-shaped error events on an open connection.
 REFUSED_BY_POLICY: Final = "SPX710"
 AMBIGUOUS_FRAME: Final = "SPX711"
+BAD_SHAPE: Final = "SPX712"
+# Every top-level key a client sends OKX (okx-facts.md: {"id","op","expTime","args"}). Anything
+# else (``OP``, ``o_p``...) is refused: what OKX would make of it cannot be judged (fail closed).
+CLIENT_KEYS: Final = frozenset({"op", "id", "args", "expTime"})
 
 KEEPALIVE_PING: Final = "ping"
 _COMPACT = (",", ":")
@@ -78,6 +82,15 @@ def classify(data: str | bytes) -> ClientFrame:
     except (ValueError, RecursionError):
         return _OPAQUE
     return ClientFrame(parsed) if isinstance(parsed, dict) else _OPAQUE
+
+
+def shape_problem(request: dict[str, Any]) -> str | None:
+    """Why a client's JSON object is not a request OKX documents, or None when it is."""
+    if not request.keys() <= CLIENT_KEYS:
+        return "a request may hold only the keys op, id, args and expTime"
+    if "op" in request and not isinstance(request["op"], str):
+        return "op must be a string"
+    return None
 
 
 def login_frame(api_key: str, passphrase: str, timestamp: str, sign: str) -> str:

@@ -22,6 +22,7 @@ import aiohttp
 import structlog
 from aiohttp import WSCloseCode, web
 
+from signproxy.errors import MalformedTarget
 from signproxy.proxy.record import EXCHANGE
 from signproxy.ws.accounts import WsAccount
 from signproxy.ws.bridge import Bridge
@@ -147,6 +148,10 @@ class WebSocketRelay:
         )
         if not client.can_prepare(request).ok:
             raise NotWebSocket("this path speaks WebSocket only (OKX v5 private/business/public)")
+        if "%" in request.raw_path.partition("?")[0]:
+            # The router decodes /%61/live/ws/v5/private into /a/live/...; the account selector
+            # reads the raw path, so the two would disagree. Refused, as on REST.
+            raise MalformedTarget("percent-encoded characters are refused in WebSocket paths")
         account = self._select(request)
         if account.ws_base is None:
             raise WebSocketUnavailable(

@@ -8,12 +8,10 @@ next to the npm packages of tests/clients/node, shell blocks with bash.
 from __future__ import annotations
 
 import re
-import shutil
-import sys
 
 import pytest
 
-from tests.support.clients import assert_all_signed_by_proxy, calls, run_program
+from tests.support.clients import assert_all_signed_by_proxy, calls, run_recipe
 from tests.support.keys import LIVE_KEY
 from tests.support.paths import DOCS
 
@@ -57,21 +55,7 @@ async def test_docs_recipe_runs_as_written(make_proxy, request, tmp_path, langua
     assert DOCUMENTED_PROXY in code
     harness = await make_proxy(LIVE_KEY)
     script = code.replace(DOCUMENTED_PROXY, harness.base)
-    if language == "python":
-        path = tmp_path / "recipe.py"
-        command = [sys.executable, str(path)]
-    elif language == "js":
-        node_clients = request.getfixturevalue("node_clients")
-        path = node_clients / f"docs_{request.node.callspec.id}.mjs"
-        command = ["node", str(path)]
-    else:
-        if shutil.which("curl") is None:
-            pytest.skip("curl is not installed")
-        path = tmp_path / "recipe.sh"
-        command = ["bash", "-eu", str(path)]
-    path.write_text(script, encoding="utf-8")
-
-    output = await run_program(*command, cwd=path.parent)
+    output = await run_recipe(request, tmp_path, language, script, "docs")
 
     assert output.strip()
     assert_all_signed_by_proxy(harness.emulator, LIVE_KEY)

@@ -7,12 +7,11 @@ requires the recipes' token, so a recipe that failed to send it would be refused
 from __future__ import annotations
 
 import re
-import sys
 
 import pytest
 
 from tests.clients.test_clients_docs import CLIENTS_DOC, DOCUMENTED_PROXY, TOKEN_SECTION
-from tests.support.clients import assert_all_signed_by_proxy, calls, run_program
+from tests.support.clients import assert_all_signed_by_proxy, calls, run_recipe
 from tests.support.keys import LIVE_KEY
 
 pytestmark = pytest.mark.clients
@@ -45,19 +44,7 @@ async def test_token_recipe_runs_as_written(make_proxy, request, tmp_path, langu
     """The recipe exits 0 and its balance call reached OKX, signed by the proxy."""
     harness = await make_proxy(LIVE_KEY, SIGNPROXY_CLIENT_TOKENS=f"bot:{TOKEN}")
     script = code.replace(DOCUMENTED_PROXY, harness.base)
-    if language == "python":
-        path = tmp_path / "recipe.py"
-        command = [sys.executable, str(path)]
-    elif language == "js":
-        node_clients = request.getfixturevalue("node_clients")
-        path = node_clients / f"token_{request.node.callspec.id}.mjs"
-        command = ["node", str(path)]
-    else:
-        path = tmp_path / "recipe.sh"
-        command = ["bash", "-eu", str(path)]
-    path.write_text(script, encoding="utf-8")
-
-    output = await run_program(*command, cwd=path.parent)
+    output = await run_recipe(request, tmp_path, language, script, "token")
 
     assert output.strip()
     assert ("GET", "/api/v5/account/balance") in calls(harness.emulator)

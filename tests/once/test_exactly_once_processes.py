@@ -17,7 +17,13 @@ import aiohttp
 from yarl import URL
 
 from signproxy.emulator import EmulatorState, Fault
-from tests.support.serve import ServeProcess, clean_env, orders_command, serving, start_serve
+from tests.support.once_processes import (
+    ServeProcess,
+    clean_env,
+    orders_command,
+    serving,
+    start_serve,
+)
 
 ORDER_PATH = "/api/v5/trade/order"
 BATCH_PATH = "/api/v5/trade/batch-orders"

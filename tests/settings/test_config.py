@@ -181,7 +181,7 @@ def test_example_placeholders_and_short_values_warn() -> None:
 
 def test_unreadable_secret_file_says_which_uid(tmp_path: Path) -> None:
     """A secret file that cannot be read names the variable and the uid that must read it."""
-    env = {**BASE, "OKX_API_SECRET_FILE": str(tmp_path)}  # a directory: unreadable even as root
+    env = {**BASE, "OKX_API_SECRET_FILE": str(tmp_path / "missing")}  # unreadable even as root
     del env["OKX_API_SECRET"]
     with pytest.raises(ConfigError, match=f"uid {os.getuid()}") as caught:
         Settings.from_env(env)

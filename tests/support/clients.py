@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
+import sys
 from typing import TYPE_CHECKING
+
+import pytest
 
 from tests.support.processes import reap, start
 
@@ -43,3 +47,26 @@ def assert_all_signed_by_proxy(emulator: EmulatorState, key: EmulatedKey) -> Non
         assert (seen.status, seen.code) == (200, "0"), (seen.target, seen.status, seen.code)
         simulated = seen.headers.getall("x-simulated-trading", [])
         assert simulated == (["1"] if key.demo else []), (seen.target, simulated)
+
+
+async def run_recipe(
+    request: pytest.FixtureRequest, tmp_path: Path, language: str, script: str, name: str
+) -> str:
+    """Write a docs recipe (``python``, ``js`` or ``sh``) to a file, run it, return its output.
+
+    JavaScript runs among the installed Node clients (``node_clients``); shell needs curl.
+    """
+    if language == "python":
+        path = tmp_path / "recipe.py"
+        command = [sys.executable, str(path)]
+    elif language == "js":
+        node_clients = request.getfixturevalue("node_clients")
+        path = node_clients / f"{name}_{request.node.callspec.id}.mjs"
+        command = ["node", str(path)]
+    else:
+        if shutil.which("curl") is None:
+            pytest.skip("curl is not installed")
+        path = tmp_path / "recipe.sh"
+        command = ["bash", "-eu", str(path)]
+    path.write_text(script, encoding="utf-8")
+    return await run_program(*command, cwd=path.parent)
