@@ -4,6 +4,11 @@ WAL mode lets ``signproxy orders`` read while the proxy writes. ``synchronous=NO
 commit is not fsynced: a committed row survives the proxy's process dying (it is in the OS's
 page cache), not the machine losing power in the next moments. Nothing here holds a secret or a
 signature: only what identifies an order and what OKX answered.
+
+Each commit costs far more than a row, and about one page write per B-tree it touches, so the
+schema keeps them few: a request's key is its rowid (assigned by SQLite, so several processes
+never collide, and in time order, so pruning and "newest" need no index on time), and an order
+lives in its request's key order (``WITHOUT ROWID``) with one index, on the client order id.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ if TYPE_CHECKING:
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS requests (
-    key TEXT PRIMARY KEY,
+    key INTEGER PRIMARY KEY,
     received_ms INTEGER NOT NULL,
     account TEXT,
     client TEXT,
@@ -35,9 +40,8 @@ CREATE TABLE IF NOT EXISTS requests (
     resolution TEXT,
     finished_ms INTEGER
 );
-CREATE INDEX IF NOT EXISTS requests_received ON requests (received_ms);
 CREATE TABLE IF NOT EXISTS orders (
-    key TEXT NOT NULL REFERENCES requests (key) ON DELETE CASCADE,
+    key INTEGER NOT NULL REFERENCES requests (key) ON DELETE CASCADE,
     idx INTEGER NOT NULL,
     inst_id TEXT,
     side TEXT,
@@ -50,7 +54,7 @@ CREATE TABLE IF NOT EXISTS orders (
     s_msg TEXT,
     outcome TEXT NOT NULL,        -- pending | ok | failed | not-placed | unknown
     PRIMARY KEY (key, idx)
-);
+) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS orders_clordid ON orders (cl_ord_id);
 """
 
@@ -88,12 +92,36 @@ class Statement:
     many: bool = False
 
 
-def run(conn: sqlite3.Connection, statements: Iterable[Statement]) -> None:
-    """Run ``statements`` in one transaction (one commit for a whole batch of writes)."""
+@dataclass(frozen=True, slots=True)
+class Intent:
+    """A request's row and its orders' rows (without the key, which SQLite assigns)."""
+
+    request: Sequence[Any]
+    orders: Sequence[Sequence[Any]]
+
+
+_INTENT = (
+    "INSERT INTO requests (received_ms, account, client, transport, endpoint, action,"
+    " request_id, ws_id, exp_time, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'sent')"
+)
+_INTENT_ORDER = (
+    "INSERT INTO orders (key, idx, inst_id, side, ord_type, sz, px, cl_ord_id, ord_id,"
+    " outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')"
+)
+
+
+def run(conn: sqlite3.Connection, statements: Iterable[Statement | Intent]) -> list[int]:
+    """Run ``statements`` in one transaction (one commit for a batch); the intents' keys."""
+    keys: list[int] = []
     conn.execute("BEGIN")
     try:
         for statement in statements:
-            if statement.many:
+            if isinstance(statement, Intent):
+                key = conn.execute(_INTENT, statement.request).lastrowid
+                assert key is not None  # noqa: S101 - an INSERT into a rowid table
+                conn.executemany(_INTENT_ORDER, [(key, *row) for row in statement.orders])
+                keys.append(key)
+            elif statement.many:
                 conn.executemany(statement.sql, statement.params)
             else:
                 conn.execute(statement.sql, statement.params)
@@ -101,6 +129,7 @@ def run(conn: sqlite3.Connection, statements: Iterable[Statement]) -> None:
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+    return keys
 
 
 def recent_claims(conn: sqlite3.Connection, since_ms: int) -> list[dict[str, Any]]:
@@ -110,7 +139,7 @@ def recent_claims(conn: sqlite3.Connection, since_ms: int) -> list[dict[str, Any
         " FROM requests r JOIN orders o ON o.key = r.key"
         " WHERE r.action = 'place' AND r.received_ms >= ? AND o.cl_ord_id IS NOT NULL"
         " AND o.outcome IN ('ok', 'pending', 'unknown')"
-        " ORDER BY r.received_ms, r.key, o.idx",
+        " ORDER BY r.key, o.idx",
         (since_ms,),
     )
     names = [column[0] for column in cursor.description]
@@ -124,7 +153,14 @@ def checkpoint(conn: sqlite3.Connection) -> None:
 
 def prune(conn: sqlite3.Connection, before_ms: int) -> int:
     """Delete requests received before ``before_ms`` (and their orders); returns how many."""
-    cursor = conn.execute("DELETE FROM requests WHERE received_ms < ?", (before_ms,))
+    # Keys grow with time: find the first request to keep, scanning only the ones that go.
+    kept = conn.execute(
+        "SELECT key FROM requests WHERE received_ms >= ? ORDER BY key LIMIT 1", (before_ms,)
+    ).fetchone()
+    if kept is None:
+        cursor = conn.execute("DELETE FROM requests")
+    else:
+        cursor = conn.execute("DELETE FROM requests WHERE key < ?", (kept[0],))
     return cursor.rowcount
 
 
@@ -161,8 +197,8 @@ def select(  # noqa: PLR0913 - one keyword-only argument per filter
         where.append("r.account = ?")
         params.append(account)
     sql = _SELECT + (" WHERE " + " AND ".join(where) if where else "")
-    # The newest ``limit`` rows, shown oldest first.
-    sql += " ORDER BY r.received_ms DESC, r.key DESC, o.idx DESC LIMIT ?"
+    # The newest ``limit`` rows (keys grow with time), shown oldest first.
+    sql += " ORDER BY r.key DESC, o.idx DESC LIMIT ?"
     params.append(limit)
     cursor = conn.execute(sql, params)
     names = [column[0] for column in cursor.description]

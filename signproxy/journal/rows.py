@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from signproxy.journal.db import Statement
+from signproxy.journal.db import Intent, Statement
 from signproxy.okx.exptime import EXPTIME_HEADER
 from signproxy.once.errors import NOT_PLACED_CODE, UNKNOWN_CODE
 
@@ -18,14 +18,6 @@ if TYPE_CHECKING:
     from signproxy.okx.envelope import OrderResult
     from signproxy.proxy.record import Exchange
 
-_INTENT = (
-    "INSERT INTO requests (key, received_ms, account, client, transport, endpoint,"
-    " action, request_id, ws_id, exp_time, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'sent')"
-)
-_INTENT_ORDER = (
-    "INSERT INTO orders (key, idx, inst_id, side, ord_type, sz, px, cl_ord_id, ord_id,"
-    " outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')"
-)
 _OUTCOME = (
     "UPDATE requests SET state = ?, status = ?, okx_code = ?, error = ?, resolution = ?,"
     " finished_ms = ? WHERE key = ?"
@@ -36,12 +28,11 @@ _OUTCOME_ORDER = (
 )
 
 
-def intent(key: str, exchange: Exchange) -> list[Statement]:
+def intent(exchange: Exchange) -> Intent:
     """The rows written before ``exchange`` leaves for OKX."""
     endpoint = exchange.endpoint
     assert endpoint is not None  # noqa: S101 - only order-affecting exchanges are journalled
     request = (
-        key,
         time.time_ns() // 1_000_000,
         exchange.account_name,
         exchange.client,
@@ -54,7 +45,6 @@ def intent(key: str, exchange: Exchange) -> list[Statement]:
     )
     orders = [
         (
-            key,
             view.index,
             view.inst_id,
             view.side,
@@ -66,7 +56,7 @@ def intent(key: str, exchange: Exchange) -> list[Statement]:
         )
         for view in exchange.orders
     ]
-    return [Statement(_INTENT, request), Statement(_INTENT_ORDER, orders, many=True)]
+    return Intent(request, orders)
 
 
 def outcome_of(s_code: str | None) -> str:
@@ -80,7 +70,7 @@ def outcome_of(s_code: str | None) -> str:
     return "failed"
 
 
-def outcome(key: str, exchange: Exchange) -> list[Statement]:
+def outcome(key: int, exchange: Exchange) -> list[Statement]:
     """The rows that finish ``exchange``'s journal entry."""
     error = exchange.error
     # No status: written to OKX and never answered (a WebSocket op without an id).
@@ -108,7 +98,7 @@ def outcome(key: str, exchange: Exchange) -> list[Statement]:
     ]
 
 
-def _order_rows(key: str, exchange: Exchange, *, unknown: bool) -> list[tuple[object, ...]]:
+def _order_rows(key: int, exchange: Exchange, *, unknown: bool) -> list[tuple[object, ...]]:
     results = _match(exchange)
     rows: list[tuple[object, ...]] = []
     for view in exchange.orders:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import queue
-import secrets
 import threading
 import time
 from typing import TYPE_CHECKING, Any
@@ -86,14 +85,12 @@ class Journal:
         """Write ``exchange``'s intent and wait for the commit; sets ``journal_key``."""
         if self._thread is None:
             return
-        key = secrets.token_hex(10)
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._queue.put((rows.intent(key, exchange), done))
+        done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._queue.put(([rows.intent(exchange)], done))
         try:
-            await done
+            exchange.journal_key = await done
         except Exception:  # noqa: BLE001 - logged by the writer; the order goes on
             return
-        exchange.journal_key = key
 
     def write(self, statements: list[db.Statement]) -> None:
         """Queue ``statements`` (startup resolution's outcomes)."""
@@ -104,7 +101,7 @@ class Journal:
         self._prune(conn)  # at startup, then hourly
         last_prune = time.monotonic()
         commits = 0
-        waiting: list[tuple[list[db.Statement], Any]] = []  # outcomes not yet committed
+        waiting: list[tuple[list[Any], Any]] = []  # outcomes not yet committed
         try:
             while True:
                 if commits >= CHECKPOINT_EVERY and not waiting and self._queue.empty():
@@ -140,12 +137,13 @@ class Journal:
             except queue.Empty:
                 return batch
 
-    def _commit(self, conn: sqlite3.Connection, work: list[tuple[list[db.Statement], Any]]) -> None:
+    def _commit(self, conn: sqlite3.Connection, work: list[tuple[list[Any], Any]]) -> None:
         if not work:
             return
         error: BaseException | None = None
+        keys: list[int] = []
         try:
-            db.run(conn, [statement for statements, _ in work for statement in statements])
+            keys = db.run(conn, [statement for statements, _ in work for statement in statements])
         except Exception as exc:  # noqa: BLE001 - any database failure: log, never stop serving
             error = exc
             self.failures += 1
@@ -153,9 +151,11 @@ class Journal:
                 "signproxy.journal_write_failed", path=str(self.path), error=repr(exc)[:200]
             )
         loop = self._loop
-        for _, done in work:
+        assigned = iter(keys)
+        for _, done in work:  # only intents wait, each with one key, in the order run
             if done is not None and loop is not None:
-                loop.call_soon_threadsafe(_settle, done, error)
+                key = next(assigned, None) if error is None else None
+                loop.call_soon_threadsafe(_settle, done, key, error)
 
     def _checkpoint(self, conn: sqlite3.Connection) -> None:
         try:
@@ -191,10 +191,10 @@ class Journal:
             conn.close()
 
 
-def _settle(done: asyncio.Future[None], error: BaseException | None) -> None:
+def _settle(done: asyncio.Future[int], key: int | None, error: BaseException | None) -> None:
     if done.done():
         return
-    if error is None:
-        done.set_result(None)
+    if error is None and key is not None:
+        done.set_result(key)
     else:
-        done.set_exception(error)
+        done.set_exception(error or RuntimeError("no key"))

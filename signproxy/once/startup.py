@@ -54,7 +54,7 @@ async def restore_claims(journal: Journal, store: MemoryStore, window_s: float) 
         store.restore(
             first["account"] or "",
             [row["cl_ord_id"] for row in rows],
-            owner=key,
+            owner=f"journal-{key}",
             age_s=(now_ms - first["received_ms"]) / 1000,
             ending=restored_ending(rows),
         )

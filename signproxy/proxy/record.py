@@ -77,7 +77,7 @@ class Exchange:
     budget: str | None = None  # the budget that refused or backed off
     replayed: bool = False  # answered from an earlier attempt, not sent again
     resolved: str | None = None  # what looking up an unknown outcome found
-    journal_key: str | None = None  # the order journal's row, once its intent is written
+    journal_key: int | None = None  # the order journal's row, once its intent is written
     dedup_owner: str | None = None  # this attempt's claim on its client order ids
 
     @property

@@ -31,8 +31,8 @@ def make_journal(path: Path) -> None:
     conn = db.connect(path)
     now = int(time.time() * 1000)
     rows = (
-        ("k1", now - 3 * 3600_000, "main", "answered", "ok", "old1", "5001", "0"),
-        ("k2", now - 60_000, "hedge", "sent", "pending", "new1", None, None),
+        (1, now - 3 * 3600_000, "main", "answered", "ok", "old1", "5001", "0"),
+        (2, now - 60_000, "hedge", "sent", "pending", "new1", None, None),
     )
     for key, received, account, state, outcome, cl_ord_id, ord_id, s_code in rows:
         conn.execute(

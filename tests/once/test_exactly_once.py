@@ -189,7 +189,7 @@ def read_all(folder: Path) -> bytes:
 def test_retention_prunes_old_requests_and_their_orders(tmp_path: Path) -> None:
     """Pruning deletes requests received before the cut-off, with their orders, and no others."""
     conn = db.connect(tmp_path / "j.sqlite")
-    for key, received in (("old", 1_000), ("new", 9_000)):
+    for key, received in ((1, 1_000), (2, 9_000)):
         conn.execute(
             "INSERT INTO requests (key, received_ms, transport, endpoint, action, state)"
             " VALUES (?, ?, 'rest', '/api/v5/trade/order', 'place', 'answered')",
@@ -197,8 +197,8 @@ def test_retention_prunes_old_requests_and_their_orders(tmp_path: Path) -> None:
         )
         conn.execute("INSERT INTO orders (key, idx, outcome) VALUES (?, 0, 'ok')", (key,))
     assert db.prune(conn, 5_000) == 1
-    assert [row[0] for row in conn.execute("SELECT key FROM requests")] == ["new"]
-    assert [row[0] for row in conn.execute("SELECT key FROM orders")] == ["new"]
+    assert [row[0] for row in conn.execute("SELECT key FROM requests")] == [2]
+    assert [row[0] for row in conn.execute("SELECT key FROM orders")] == [2]
     conn.close()
 
 
@@ -257,7 +257,7 @@ async def test_the_journal_prunes_old_rows_when_it_starts(tmp_path: Path) -> Non
     path = tmp_path / "journal.sqlite"
     conn = db.connect(path)
     now_ms = int(time.time() * 1000)
-    for key, received in (("old", now_ms - 3_600_000), ("new", now_ms)):
+    for key, received in ((1, now_ms - 3_600_000), (2, now_ms)):
         conn.execute(
             "INSERT INTO requests (key, received_ms, transport, endpoint, action, state)"
             " VALUES (?, ?, 'rest', '/api/v5/trade/order', 'place', 'answered')",
@@ -269,6 +269,6 @@ async def test_the_journal_prunes_old_rows_when_it_starts(tmp_path: Path) -> Non
     await journal.close()
     conn = db.connect(path, create=False)
     try:
-        assert [row[0] for row in conn.execute("SELECT key FROM requests")] == ["new"]
+        assert [row[0] for row in conn.execute("SELECT key FROM requests")] == [2]
     finally:
         conn.close()
