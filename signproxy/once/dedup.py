@@ -182,6 +182,10 @@ class MemoryStore:
 
     async def finish(self, account: str, owner: str, ending: Ending) -> None:
         """End ``owner``'s attempt; released ids are forgotten at once."""
+        self.end(account, owner, ending)
+
+    def end(self, account: str, owner: str, ending: Ending) -> None:
+        """:meth:`finish` without a coroutine (nothing here waits): no task per order."""
         attempt = self._attempts.get(owner)
         if attempt is None:
             return

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from signproxy.errors import PROXY_ERROR_HEADER, SignproxyError, UpstreamDisconnected
 from signproxy.okx.orders import Action
 from signproxy.once import answers
-from signproxy.once.dedup import Ending, Stored, stored_from
+from signproxy.once.dedup import Ending, MemoryStore, Stored, stored_from
 from signproxy.once.errors import (
     RESOLVED_HEADER,
     UNKNOWN_CODE,
@@ -156,6 +156,9 @@ class Dedup(Stage):
         return answer
 
     def _finish_later(self, account: str, owner: str, ending: Ending) -> None:
+        if isinstance(self._store, MemoryStore):
+            self._store.end(account, owner, ending)
+            return
         task = asyncio.get_running_loop().create_task(self._store.finish(account, owner, ending))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
