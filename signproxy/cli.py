@@ -15,6 +15,7 @@ from signproxy.commands.check import run_check
 from signproxy.commands.emulator import DEFAULT_EMULATOR_PORT, run_emulator
 from signproxy.commands.environment import read_environment
 from signproxy.commands.health import check, health_url, probe_token
+from signproxy.commands.operator import add_operator_commands, run_operator
 from signproxy.commands.probe_hosts import parse_host_map
 from signproxy.commands.serve import ServeOptions, run_serve
 from signproxy.errors import ConfigError
@@ -29,7 +30,7 @@ EXIT_CONFIG = 2
 _ENV_FILE_HELP = "settings file (default: ./.env if present; the environment wins over it)"
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - one return per command
     """Run the command line; returns the process exit status."""
     args = _parser().parse_args(argv)
     redactor = Redactor()
@@ -40,7 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         configure(level=level, fmt=fmt, redactor=redactor)
         configured = True
         if args.command == "emulator":
-            return run_emulator(env, args.host, args.port)
+            return run_emulator(env, args.host, args.port, rate_limits=not args.no_rate_limits)
         if args.command == "health":
             url = args.url or health_url(env, args.host, args.port)
             return check(url, args.timeout, probe_token(env))
@@ -48,6 +49,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_check(env, as_json=args.json, hosts=parse_host_map(args.okx_hosts))
         if args.command == "orders":
             return orders_command.run(env, args)
+        if args.command in ("halt", "resume", "status"):
+            return run_operator(
+                args.command,
+                env,
+                url=args.url,
+                host=args.host,
+                port=args.port,
+                timeout=args.timeout,
+                reason=getattr(args, "reason", ""),
+                cancel_open=getattr(args, "cancel_open", False),
+            )
         options = ServeOptions(args.env_file, args.host, args.port, args.emulator)
         return run_serve(env, options, redactor)
     except ConfigError as exc:
@@ -75,6 +87,7 @@ def _parser() -> argparse.ArgumentParser:
     _emulator_parser(commands)
     _health_parser(commands)
     orders_command.add_parser(commands)
+    add_operator_commands(commands)
     return parser
 
 
@@ -141,6 +154,11 @@ def _emulator_parser(commands: argparse._SubParsersAction[argparse.ArgumentParse
         type=port_number,
         default=DEFAULT_EMULATOR_PORT,
         help=f"port, 0 for any free one (default {DEFAULT_EMULATOR_PORT})",
+    )
+    emulator.add_argument(
+        "--no-rate-limits",
+        action="store_true",
+        help="never answer 50011/50061 (by default OKX's rate limits are enforced, like OKX)",
     )
 
 

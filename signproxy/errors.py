@@ -19,6 +19,8 @@ Every error the proxy raises on purpose, wherever its class lives:
     │   │                                          (tree in :mod:`signproxy.refusals`)
     │   ├── ClientOrderIdConflict, RetryMixed      exactly-once, SPX810-811
     │   │                                          (in :mod:`signproxy.once.errors`)
+    │   ├── RateLimited         429 SPX400-419     rate budgets
+    │   │                                          (tree in :mod:`signproxy.ratelimit.errors`)
     │   ├── Account*                               account selection, SPX600-603
     │   │                                          (tree in :mod:`signproxy.proxy.selection`)
     │   └── WebSocket*                             before a WebSocket upgrade, SPX700-702
@@ -237,11 +239,11 @@ class UpstreamCutOff(UpstreamError):
 def error_response(error: SignproxyError, request_id: str) -> web.Response:
     """Render an error in OKX's envelope, marked as the proxy's own."""
     body = json.dumps({"code": error.code, "msg": error.message, "data": []})
+    headers = {PROXY_ERROR_HEADER: error.code, "X-Request-Id": request_id}
+    # An error may add headers of its own (a rate-limit refusal's Retry-After).
+    headers.update(getattr(error, "headers", None) or {})
     response = web.Response(
-        status=error.status,
-        text=body,
-        content_type="application/json",
-        headers={PROXY_ERROR_HEADER: error.code, "X-Request-Id": request_id},
+        status=error.status, text=body, content_type="application/json", headers=headers
     )
     if error.closes_connection:
         response.force_close()

@@ -32,6 +32,7 @@ from signproxy.upstream.clock import Clock, SystemClock
 from signproxy.ws.relay import CHANNEL_ROUTE, WebSocketRelay
 from tests.support.keys import ALL_SECRETS, DEMO_KEY, LIVE_KEY, env_for
 from tests.support.processes import kill_all
+from tests.support.proxy_process import Processes
 from tests.support.redis_server import RedisServer
 
 
@@ -115,8 +116,8 @@ def log_output() -> io.StringIO:
 async def emulator_server(
     aiohttp_server: Callable[..., Awaitable[TestServer]],
 ) -> TestServer:
-    """The OKX emulator on 127.0.0.1, accepting LIVE_KEY and DEMO_KEY."""
-    return await aiohttp_server(create_emulator_app([LIVE_KEY, DEMO_KEY]))
+    """The OKX emulator on 127.0.0.1, accepting LIVE_KEY and DEMO_KEY (rate limits off)."""
+    return await aiohttp_server(create_emulator_app([LIVE_KEY, DEMO_KEY], rate_limits=False))
 
 
 @pytest.fixture
@@ -213,7 +214,7 @@ async def proxy_from_env(
     async with aiohttp.ClientSession() as session:
 
         async def make(env: dict[str, str]) -> Harness:
-            env = {"SIGNPROXY_CLOCK_SYNC_INTERVAL": "0", **env}
+            env = {"SIGNPROXY_CLOCK_SYNC_INTERVAL": "0", "SIGNPROXY_RATE_LIMITS": "off", **env}
             server = await serve_proxy(create_app(Settings.from_env(env)))
             return Harness(emulator, server, session)
 
@@ -304,3 +305,15 @@ def node_clients(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     assert result.returncode == 0, "npm ci failed:\n" + result.stdout + result.stderr
     return target
+
+
+@pytest.fixture
+async def processes(tmp_path: Path) -> AsyncIterator[Processes]:
+    """Real ``signproxy`` processes (serve and commands), all killed when the test ends."""
+    work = tmp_path / "cwd"
+    work.mkdir()
+    started = Processes(work)
+    try:
+        yield started
+    finally:
+        await started.close()

@@ -6,5 +6,7 @@
 - :mod:`.emulator`: ``emulator``, only the OKX emulator.
 - :mod:`.health`: ``health``, the container probe.
 - :mod:`.orders`: ``orders``, the order journal listed and filtered.
+- :mod:`.operator`: ``halt``, ``resume``, ``status``: the kill switch, over a running proxy's
+  ``/-/`` endpoints with an operator token.
 - :mod:`.environment`: the env file and the process environment, merged (the only reader).
 """

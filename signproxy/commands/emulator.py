@@ -33,8 +33,10 @@ if TYPE_CHECKING:
 DEFAULT_EMULATOR_PORT = 8788
 
 
-def run_emulator(env: Mapping[str, str], host: str, port: int) -> int:
+def run_emulator(env: Mapping[str, str], host: str, port: int, *, rate_limits: bool = True) -> int:
     """Serve the emulator on ``host:port`` until SIGTERM/SIGINT; the exit status.
+
+    ``rate_limits``: enforce OKX's rate limits (50011 / 50061), as OKX does.
 
     Raises:
         ConfigError: invalid credentials, an unknown variable, or an address it cannot use.
@@ -51,7 +53,8 @@ def run_emulator(env: Mapping[str, str], host: str, port: int) -> int:
         keys = [throwaway]
 
     async def serve() -> None:
-        runner = web.AppRunner(create_emulator_app(keys), access_log=None)
+        app = create_emulator_app(keys, rate_limits=rate_limits)
+        runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         await start_site(runner, host, port, setting="--port")
         bound_host, bound_port = runner.addresses[0][:2]

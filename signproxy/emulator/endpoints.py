@@ -11,11 +11,12 @@ import itertools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from signproxy.emulator import market_data
+from signproxy.emulator import market_data, pending
 from signproxy.emulator.orders import order_record
 from signproxy.emulator.strict import EMPTY_ENDPOINTS, NOT_FOUND, parameter_error
 
 if TYPE_CHECKING:
+    import asyncio
     from collections.abc import Callable
 
     from signproxy.emulator.auth import EmulatedKey
@@ -31,9 +32,14 @@ _ORDER_FIELDS = ("instId", "tdMode", "side", "ordType", "sz")
 
 @dataclass
 class Book:
-    """The emulator's orders, by ordId."""
+    """The emulator's orders by ordId, algo orders by algoId, and the cancel-all-after countdown."""
 
     orders: dict[str, JsonObject] = field(default_factory=dict)
+    algos: dict[str, JsonObject] = field(default_factory=dict)
+    countdown: asyncio.TimerHandle | None = None
+    countdown_trigger_ms: int = 0
+    countdown_called: float = -1.0  # time.monotonic() of the last cancel-all-after
+    countdown_fired: int = 0
     _ids: itertools.count[int] = field(
         default_factory=lambda: itertools.count(612_000_000_000_000_000)
     )
@@ -181,13 +187,18 @@ _ROUTES: dict[tuple[str, str], Callable[[Book, Call], Answer]] = {
         [b.cancel(item, c.now_ms) for item in c.many()], c.now_ms
     ),
     ("GET", "/api/v5/trade/order"): _get_order,
-    ("GET", "/api/v5/trade/orders-pending"): lambda b, c: ok(
+    ("GET", "/api/v5/trade/orders-pending"): lambda b, c: pending.page(
         market_data.select(
             [o for o in b.orders.values() if o["state"] == "live"],
             c.query,
             ("instType", "instId", "ordType"),
-        )
+        ),
+        c.query,
+        "ordId",
     ),
+    ("POST", "/api/v5/trade/order-algo"): lambda b, c: pending.place_algo(b, c.one(), c.now_ms),
+    ("GET", "/api/v5/trade/orders-algo-pending"): pending.algos_pending,
+    ("POST", "/api/v5/trade/cancel-algos"): pending.cancel_algos,
     ("GET", "/api/v5/public/instruments"): lambda _b, c: _envelope(
         *market_data.instruments(c.query)
     ),

@@ -24,6 +24,7 @@ from aiohttp import WSMsgType, web
 
 from signproxy.emulator.auth import TIMESTAMP_WINDOW_MS, EmulatedKey
 from signproxy.emulator.endpoints import Book
+from signproxy.okx.orders import WS_OP_ENDPOINTS
 from signproxy.okx.signing import Signer
 
 if TYPE_CHECKING:
@@ -51,6 +52,7 @@ class WsConnection:
     subscriptions: list[JsonObject] = field(default_factory=list)
     close_code: int | None = None
     closed: asyncio.Event = field(default_factory=asyncio.Event)
+    remote: str = ""
 
 
 @dataclass
@@ -99,7 +101,9 @@ def install(app: web.Application, state: EmulatorState) -> WsEmulatorState:
     async def handle(request: web.Request) -> web.WebSocketResponse:
         socket = web.WebSocketResponse(autoping=True, compress=False)
         await socket.prepare(request)
-        conn = WsConnection(request.match_info["channel"], secrets.token_hex(4), socket)
+        conn = WsConnection(
+            request.match_info["channel"], secrets.token_hex(4), socket, remote=request.remote or ""
+        )
         ws_state.connections.append(conn)
         try:
             async for msg in socket:
@@ -184,6 +188,26 @@ def _order_op(state: EmulatorState, conn: WsConnection, op: str, request: JsonOb
     now_ms = state.now_ms()
     args = [a for a in request.get("args") or [] if isinstance(a, dict)]
     book = _book(state, conn)
+    in_time = str(now_ms * 1000)
+    endpoint = WS_OP_ENDPOINTS.get(op)
+    refusal = (
+        None
+        if endpoint is None
+        else state.limits.check(
+            method="POST",
+            path=endpoint.path,
+            api_key=conn.key.api_key if conn.key is not None else None,
+            remote=conn.remote,
+            query={},
+            body=args,
+        )
+    )
+    if refusal is not None:
+        _, body = refusal
+        answer = {"id": request.get("id", ""), "op": op, **body}
+        state.record_ws(op, body["code"])
+        return [_dumps({**answer, "inTime": in_time, "outTime": in_time})]
+    state.record_ws(op, "0")
     if op in _MASS_CANCEL_OPS:
         items: list[JsonObject] = [{"result": True}]
     elif op in _PLACE_OPS:
@@ -196,7 +220,6 @@ def _order_op(state: EmulatorState, conn: WsConnection, op: str, request: JsonOb
     code, msg = ("0", "") if not failed else ("1", "All operations failed")
     if failed and failed < len(items):
         code, msg = "2", "Batch operation partially succeeded"
-    in_time = str(now_ms * 1000)
     answer = {"id": request.get("id", ""), "op": op, "code": code, "msg": msg, "data": items}
     answers = [_dumps({**answer, "inTime": in_time, "outTime": in_time})]
     if op in _PLACE_OPS and any(s.get("channel") == "orders" for s in conn.subscriptions):

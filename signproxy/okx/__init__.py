@@ -7,5 +7,6 @@
 - :mod:`.envelope`: OKX's answer envelope and per-order results.
 - :mod:`.clordid`: client order ids the proxy makes, inserted into a body as text.
 - :mod:`.hosts`: which WebSocket host goes with a REST host and demo flag.
+- :mod:`.rate_limits`: OKX's published REST rate limits, one row per endpoint with its source.
 - :mod:`.auth_hints`: what OKX's authentication refusals (50100-50120) mean and what to do.
 """

@@ -17,11 +17,15 @@ from signproxy.proxy.outcome import Outcomes
 from signproxy.proxy.pipeline import Pipeline
 from signproxy.proxy.selection import PATH_PREFIX, Selector
 from signproxy.proxy.stages import rest_stages, ws_order_stages
+from signproxy.ratelimit import setup as rate_limiting
 from signproxy.runtime.memory import trim_soon
 from signproxy.runtime.shutdown import Draining
 from signproxy.runtime.workers import current_worker
 from signproxy.settings.config import Settings
 from signproxy.state.redis import RedisLink
+from signproxy.switches.board import SWITCHES
+from signproxy.switches.board import build as build_switchboard
+from signproxy.switches.routes import OPERATOR_PATHS, SwitchRoutes
 from signproxy.upstream.client import Upstream
 from signproxy.upstream.held import HeldBytes
 from signproxy.upstream.inflight import InFlight
@@ -48,6 +52,8 @@ OUTCOMES = web.AppKey("signproxy.outcomes", Outcomes)
 ORDER_SAFETY = web.AppKey("signproxy.order_safety", OrderSafety)
 # Only with SIGNPROXY_REDIS_URL: features look it up with app.get(REDIS).
 REDIS = web.AppKey("signproxy.redis", RedisLink)
+# Unless SIGNPROXY_RATE_LIMITS=off: the rate budgets' stage, observer and accRateLimit reader.
+RATES = web.AppKey("signproxy.rates", rate_limiting.RateLimiting)
 # Answer bytes held for clients, process-wide (one app per process): OKX answers being read and
 # answers waiting in the sockets of clients that do not read (the connection gate's share).
 HELD = web.AppKey("signproxy.held", HeldBytes)
@@ -76,7 +82,11 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     # The time endpoint's limit is per IP: the clock and the ready probe share this worker's slots.
     slots = TimeSlots(*current_worker())
     ops = Operations(settings, upstream, slots)
-    guard = Guard(settings.access, token_exempt_paths=frozenset({HEALTH_PATH}))
+    guard = Guard(
+        settings.access,
+        token_exempt_paths=frozenset({HEALTH_PATH, *OPERATOR_PATHS}),
+        operator_tokens=settings.switches.operator_tokens,
+    )
     outcomes = Outcomes(ops.observer)
     app = web.Application(middlewares=[make_middleware(outcomes, guard)])
     app[OUTCOMES] = outcomes
@@ -95,17 +105,27 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         ops.readiness.add("clock", clock_check(app[OKX_CLOCK]))
         ops.metrics.watch_clock(lambda: (app[OKX_CLOCK].offset_ms, app[OKX_CLOCK].measured))
     app[INFLIGHT] = InFlight()
-    if settings.redis_url is not None:
-        link = app[REDIS] = RedisLink(settings.redis_url)
-        app.cleanup_ctx.append(_redis_link)
-        ops.readiness.add("redis", link.check)
-        ops.metrics.watch_redis(lambda: link.available)
-    once = app[ORDER_SAFETY] = OrderSafety(settings, upstream, clock, app.get(REDIS))
+    link = _redis(app, settings, ops)
+    once = app[ORDER_SAFETY] = OrderSafety(settings, upstream, clock, link)
     once.observe(outcomes)
     app.cleanup_ctx.append(once.lifecycle)
     # Last in, first out: exchanges drain (and are journalled) before the journal and Redis close.
     app.cleanup_ctx.append(_drain)
     selector = app[SELECTOR] = Selector(settings.accounts)  # swapped by a reload (SIGHUP)
+    rates = rate_limiting.build(
+        settings,
+        link=link,
+        registry=ops.metrics.registry,
+        selector=selector,
+        upstream=upstream,
+        clock=clock,
+        worker=current_worker(),
+    )
+    if rates is not None:
+        app[RATES] = rates
+        outcomes.add(rates.backoff)
+        app.cleanup_ctx.append(_account_limits)
+    switches = app[SWITCHES] = build_switchboard(settings, selector, upstream, clock, link)
     pipeline = app[PIPELINE] = Pipeline(
         rest_stages(
             settings,
@@ -114,6 +134,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
             clock=clock,
             inflight=app[INFLIGHT],
             on_timestamp_expired=clock.timestamp_rejected if isinstance(clock, OkxClock) else None,
+            rate_budget=None if rates is None else rates.stage,
+            switches=switches,
             order_safety=once,
         )
     )
@@ -124,14 +146,23 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         clock,
         op_check=op_check,
         select_account=ws_account_selector(settings, selector),
-        order_stages=ws_order_stages(settings, clock=clock, order_safety=once),
+        order_stages=ws_order_stages(
+            settings,
+            rate_budget=None if rates is None else rates.stage,
+            switches=switches,
+            clock=clock,
+            order_safety=once,
+        ),
         outcomes=outcomes,
+        seen=switches.deadman.seen,
     )
     app[WS_RELAY] = relay
     app.cleanup_ctx.append(_ws_session)
     app.on_shutdown.append(relay.shutdown)
     ops.metrics.watch_websockets(lambda: relay.active_connections)
     ops.install(app)  # the /-/ routes, before the catch-all
+    switches.install(app, ops)
+    SwitchRoutes(switches).install(app)
     app.router.add_get(CHANNEL_ROUTE, relay.handle)
     app.router.add_get(PATH_PREFIX + "{account}" + CHANNEL_ROUTE, relay.handle)
     app.router.add_route("*", "/{tail:.*}", handler.handle)
@@ -144,10 +175,28 @@ async def _upstream_session(app: web.Application) -> AsyncIterator[None]:
     await app[UPSTREAM].close()
 
 
+def _redis(app: web.Application, settings: Settings, ops: Operations) -> RedisLink | None:
+    """The Redis link (only with ``SIGNPROXY_REDIS_URL``), with its readiness check and gauge."""
+    if settings.redis_url is None:
+        return None
+    link = app[REDIS] = RedisLink(settings.redis_url)
+    app.cleanup_ctx.append(_redis_link)
+    ops.readiness.add("redis", link.check)
+    ops.metrics.watch_redis(lambda: link.available)
+    return link
+
+
 async def _redis_link(app: web.Application) -> AsyncIterator[None]:
     await app[REDIS].start()
     yield
     await app[REDIS].stop()
+
+
+async def _account_limits(app: web.Application) -> AsyncIterator[None]:
+    reader = app[RATES].reader
+    reader.start()
+    yield
+    await reader.stop()
 
 
 async def _ws_session(app: web.Application) -> AsyncIterator[None]:

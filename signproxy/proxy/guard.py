@@ -73,13 +73,22 @@ _WS_PATH = re.compile(r"/ws/v5/(?:private|business|public)\Z")
 class Guard:
     """Checks one request's headers against the access settings; raises :class:`Refused`."""
 
-    def __init__(self, access: Access, *, token_exempt_paths: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        access: Access,
+        *,
+        token_exempt_paths: frozenset[str] = frozenset(),
+        operator_tokens: tuple[ClientToken, ...] = (),
+    ) -> None:
         """Keep the settings the checks need.
 
         ``token_exempt_paths`` need no client token (all other checks still apply): the
-        liveness endpoint, which reveals nothing and must answer a container health check.
+        liveness endpoint, which reveals nothing and must answer a container health check, and
+        the operator endpoints, which check operator tokens themselves. ``operator_tokens`` are
+        refused everywhere else, even when client tokens are off: they cannot sign.
         """
         self._tokens = access.client_tokens
+        self._operators = operator_tokens
         self._token_exempt = token_exempt_paths
         self._hosts = access.allowed_hosts
         self._origins = access.allowed_origins
@@ -111,9 +120,24 @@ class Guard:
             raise EncodedBody(
                 "request bodies must not be compressed (Content-Encoding); send plain JSON"
             )
-        if not self._tokens or request.path in self._token_exempt:
+        if request.path in self._token_exempt:
+            return None
+        if not self._tokens:
+            if self._operators:
+                self._refuse_operator_token(headers)
             return None
         return self._authenticate(headers)
+
+    def _refuse_operator_token(self, headers: CIMultiDictProxy[str]) -> None:
+        presented = [value.strip() for value in headers.getall(TOKEN_HEADER, ())]
+        presented += [
+            value.strip().partition(" ")[2].strip() for value in headers.getall("Authorization", ())
+        ]
+        if any(identify(value, self._operators) is not None for value in presented if value):
+            raise TokenInvalid(
+                "an operator token cannot be used for requests; send a client token",
+                rule="client-token",
+            )
 
     def admit(self, request: web.Request) -> str | None:
         """Run :meth:`check`; a client token is kept on the request and its name returned."""

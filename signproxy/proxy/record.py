@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from signproxy.errors import SignproxyError
     from signproxy.okx.envelope import OrderResult
     from signproxy.okx.orders import Endpoint, OrderView
+    from signproxy.ratelimit.draws import Draw
     from signproxy.settings.accounts import Account
 
 Answer = UpstreamResponse
@@ -75,6 +76,7 @@ class Exchange:
     # What the order-safety stages did (rate budgets, exactly-once, switches).
     waited_ms: float | None = None  # time spent waiting for a rate budget
     budget: str | None = None  # the budget that refused or backed off
+    rate_draws: tuple[Draw, ...] = ()  # the rate budgets this exchange took (not logged)
     replayed: bool = False  # answered from an earlier attempt, not sent again
     resolved: str | None = None  # what looking up an unknown outcome found
     journal_key: int | None = None  # the order journal's row, once its intent is written

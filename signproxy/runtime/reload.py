@@ -2,7 +2,8 @@
 
 A reload re-reads the env file and every ``_FILE`` secret (the process environment is fixed at
 start), validates the whole configuration again and, only if that succeeds, swaps the one
-immutable :class:`~signproxy.settings.accounts.Accounts` object the
+immutable :class:`~signproxy.settings.accounts.Accounts` object (and the guardrail rules of
+``SIGNPROXY_RULES_FILE``, whose file is watched too) the
 :class:`~signproxy.proxy.selection.Selector`
 hands out. A request takes its account once, so it is signed entirely with the old key or
 entirely with the new one. A reload that fails keeps the old accounts and logs why (the variable
@@ -28,10 +29,11 @@ import structlog
 
 from signproxy.errors import ConfigError
 from signproxy.settings.config import Settings
+from signproxy.settings.switches import RULES_VARIABLE
 from signproxy.settings.variables import FILE_SUFFIX
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable, Mapping
+    from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 
     from aiohttp import web
 
@@ -40,21 +42,28 @@ if TYPE_CHECKING:
 
 Fingerprint = tuple[tuple[str, tuple[int, int, int] | None], ...]
 # Settings a reload does not apply: the accounts are swapped, the rest needs a restart.
-_RELOADED = frozenset({"credentials", "upstream", "accounts", "warnings"})
+_RELOADED = frozenset({"credentials", "upstream", "accounts", "warnings", "rules"})
 
 
 class Reloader:
     """Rebuilds the settings from their sources and swaps in the new accounts when valid."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - the reload's collaborators
         self,
         read_env: Callable[[], Mapping[str, str]],
         settings: Settings,
         selector: Selector,
         redactor: Redactor,
         env_file: Path | None = None,
+        *,
+        on_reload: Sequence[Callable[[Settings], None]] = (),
     ) -> None:
-        """Start from the running ``settings``; ``read_env`` re-reads the env file each call."""
+        """Start from the running ``settings``; ``read_env`` re-reads the env file each call.
+
+        ``on_reload`` are told the new settings after each successful reload (the guardrail
+        rules are swapped in that way).
+        """
+        self._on_reload = tuple(on_reload)
         self._read_env = read_env
         self._settings = settings
         self._selector = selector
@@ -126,6 +135,8 @@ class Reloader:
             account.name for account in new.accounts if old.get(account.name) not in (None, account)
         )
         self._selector.swap(new.accounts)
+        for listener in self._on_reload:
+            listener(new)
         self._log.info(
             "signproxy.reloaded",
             reason=reason,
@@ -154,6 +165,9 @@ class Reloader:
             for name, value in sorted(env.items())
             if name.startswith("OKX_") and name.endswith(FILE_SUFFIX) and value
         )
+        rules = env.get(RULES_VARIABLE)
+        if rules:
+            paths.append(Path(rules))
         return tuple(paths)
 
 

@@ -23,6 +23,7 @@ from signproxy.runtime.listen import start_listener
 from signproxy.runtime.loop import loop_name
 from signproxy.runtime.reload import Reloader, reloading
 from signproxy.runtime.shutdown import HANDLER_FINISH_S, graceful_stop
+from signproxy.switches.board import SWITCHES
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -70,7 +71,14 @@ async def serve(
     app = create_app(settings)
     if reload is not None:
         read_env, env_file, redactor = reload
-        reloader = Reloader(read_env, settings, app[SELECTOR], redactor, env_file)
+        reloader = Reloader(
+            read_env,
+            settings,
+            app[SELECTOR],
+            redactor,
+            env_file,
+            on_reload=(app[SWITCHES].reloaded,),
+        )
         app.cleanup_ctx.append(reloading(reloader, settings.watch_interval))
     runner = make_runner(app, keepalive_timeout=settings.limits.keepalive_timeout)
     await runner.setup()

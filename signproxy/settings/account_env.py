@@ -8,6 +8,7 @@ name upper-cased with ``-`` spelled ``_`` (``live-bot`` -> ``OKX_ACCOUNT_LIVE_BO
     API_KEY, API_SECRET, API_PASSPHRASE   required (each may be ``..._FILE`` instead)
     DEMO                                  1 for a demo-trading key (default 0)
     UPSTREAM                              its REST base URL (default ``SIGNPROXY_UPSTREAM``)
+    DEADMAN_S                             its dead-man switch (default ``SIGNPROXY_DEADMAN_S``)
 
 Names have no ``_``, so two names never map to the same prefix, and no field is an
 ``_``-suffix of another, so every ``OKX_ACCOUNT_`` variable belongs to at most one account; one
@@ -45,7 +46,14 @@ ACCOUNT_PREFIX = "OKX_ACCOUNT_"
 ALLOW_CUSTOM_UPSTREAM_VARIABLE = "SIGNPROXY_ALLOW_CUSTOM_UPSTREAM"
 DEFAULT_CREDENTIALS = ("OKX_API_KEY", "OKX_API_SECRET", "OKX_API_PASSPHRASE")
 _SECRET_FIELDS = ("API_KEY", "API_SECRET", "API_PASSPHRASE")
-_FIELDS = (*_SECRET_FIELDS, *(name + FILE_SUFFIX for name in _SECRET_FIELDS), "DEMO", "UPSTREAM")
+# DEADMAN_S is read with the switches (settings/switches.py).
+_FIELDS = (
+    *_SECRET_FIELDS,
+    *(name + FILE_SUFFIX for name in _SECRET_FIELDS),
+    "DEMO",
+    "UPSTREAM",
+    "DEADMAN_S",
+)
 
 
 def variable_prefix(name: str) -> str:

@@ -28,9 +28,12 @@ from signproxy.settings.order_safety import (
     read_exptime,
     read_order_safety,
 )
+from signproxy.settings.rates import RateSettings, read_rate_settings
 from signproxy.settings.redis import read_redis_url, redis_sensitive_values
+from signproxy.settings.switches import Switches, read_switches
 from signproxy.settings.unknown import check_variables
 from signproxy.settings.variables import FILE_SUFFIX, VariableReader
+from signproxy.switches.rules import Rules
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -79,10 +82,15 @@ class Settings:
     workers: int = 1
     # Shared state for a fleet of proxies (rate budgets, de-duplication, halt); None: in-process.
     redis_url: Secret | None = None
+    rates: RateSettings = field(default_factory=RateSettings)
     warnings: tuple[str, ...] = field(default=(), compare=False)
     watch_interval: int = 5
     order_safety: OrderSafety = field(default_factory=OrderSafety)
     limits: Limits = field(default_factory=Limits)
+    # The dead-man switch, operator tokens and halt state (read at start), and the guardrail
+    # rules (reloaded with the accounts).
+    switches: Switches = field(default_factory=Switches)
+    rules: Rules = field(default_factory=lambda: Rules(()))
 
     @property
     def credentials(self) -> Credentials:
@@ -114,6 +122,10 @@ class Settings:
         accounts = read_accounts(reader, default_upstream)
         access = read_access(reader, bind_host, accounts.names)
         reader.warnings.extend(unbound_token_warnings(access.client_tokens, accounts))
+        workers = reader.integer("SIGNPROXY_WORKERS", 1, 1, 64)
+        redis_url = read_redis_url(reader)
+        rates = read_rate_settings(reader, workers=workers, redis=redis_url is not None)
+        switches, rules = read_switches(reader, accounts.names, access.client_tokens)
         limits = read_limits(reader)
         max_response_bytes = reader.integer(
             "SIGNPROXY_MAX_RESPONSE_BYTES", DEFAULT_MAX_RESPONSE_BYTES, 1024, 1024 * 1024 * 1024
@@ -156,12 +168,15 @@ class Settings:
             get_retries=reader.integer("SIGNPROXY_GET_RETRIES", 2, 0, 5),
             shutdown_grace=reader.seconds("SIGNPROXY_SHUTDOWN_GRACE", 8.0),
             upstream_idle_timeout=reader.seconds("SIGNPROXY_UPSTREAM_IDLE_TIMEOUT", 15.0),
-            workers=reader.integer("SIGNPROXY_WORKERS", 1, 1, 64),
-            redis_url=read_redis_url(reader),
+            workers=workers,
+            redis_url=redis_url,
+            rates=rates,
             warnings=tuple(reader.warnings),
             watch_interval=reader.integer("SIGNPROXY_WATCH_INTERVAL", 5, 0, 3600),
             order_safety=read_order_safety(reader),
             limits=limits,
+            switches=switches,
+            rules=rules,
         )
 
     def sensitive_values(self) -> tuple[str, ...]:
@@ -170,6 +185,7 @@ class Settings:
             *self.accounts.sensitive_values(),
             *self.access.sensitive_values(),
             *redis_sensitive_values(self.redis_url),
+            *self.switches.sensitive_values(),
         )
 
 

@@ -65,12 +65,25 @@ KNOWN_VARIABLES: frozenset[str] = frozenset(
         # Exactly-once orders (settings/order_safety.py).
         "SIGNPROXY_CLORDID_PREFIX",
         "SIGNPROXY_DEDUP_WINDOW",
-        "SIGNPROXY_JOURNAL",
+        "SIGNPROXY_JOURNAL",  # also the halt state's default place (settings/switches.py)
         "SIGNPROXY_JOURNAL_RETENTION",
         "SIGNPROXY_RESOLVE_TIMEOUT",
         # State shared by a fleet of proxies.
         "SIGNPROXY_REDIS_URL",
         "SIGNPROXY_REDIS_URL_FILE",
+        # Rate budgets (settings/rates.py).
+        "SIGNPROXY_RATE_IP_KEY",
+        "SIGNPROXY_RATE_LIMITS",
+        "SIGNPROXY_RATE_MARGIN_MS",
+        "SIGNPROXY_RATE_MAX_WAIT_MS",
+        # The switches: dead-man switch, kill switch, guardrails (settings/switches.py).
+        "SIGNPROXY_DEADMAN_ON_STOP",
+        "SIGNPROXY_DEADMAN_S",
+        "SIGNPROXY_OPERATOR_TOKEN",  # the halt/resume/status commands' own token
+        "SIGNPROXY_OPERATOR_TOKENS",
+        "SIGNPROXY_OPERATOR_TOKENS_FILE",
+        "SIGNPROXY_RULES_FILE",
+        "SIGNPROXY_STATE_DIR",
         # Logs.
         "SIGNPROXY_LOG_FORMAT",
         "SIGNPROXY_LOG_LEVEL",

@@ -50,8 +50,8 @@ def check_variables(env: Mapping[str, str], account_variables: Iterable[str]) ->
             raise ConfigError(
                 name,
                 "unknown: it belongs to no account listed in SIGNPROXY_ACCOUNTS (an account's"
-                " variables are OKX_ACCOUNT_<NAME>_API_KEY, _API_SECRET, _API_PASSPHRASE, _DEMO"
-                " and _UPSTREAM, with - in the name spelled _)",
+                " variables are OKX_ACCOUNT_<NAME>_API_KEY, _API_SECRET, _API_PASSPHRASE, _DEMO,"
+                " _UPSTREAM and _DEADMAN_S, with - in the name spelled _)",
             )
         if name.startswith(_OURS):
             raise ConfigError(

@@ -104,6 +104,10 @@ class RedisLink:
             self._probe = asyncio.get_running_loop().create_task(self._probe_until_back())
 
     async def _probe_until_back(self) -> None:
+        # Connections pooled before the outage point at a server that is gone: dropped now, so
+        # the first commands after Redis returns do not fail on them (a second, false episode).
+        with contextlib.suppress(*RedisErrors):
+            await self.client.connection_pool.disconnect()
         while True:
             await asyncio.sleep(self._probe_interval)
             try:

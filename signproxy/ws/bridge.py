@@ -62,6 +62,7 @@ class Bridge:
         login_timeout: float,
         request_id: str,
         orders: WsOrders | None = None,
+        on_client_frame: Callable[[], None] | None = None,
     ) -> None:
         """Take both open connections; ``signed_login`` makes a fresh signed login frame."""
         self._client = client
@@ -74,6 +75,7 @@ class Bridge:
         self._login_timeout = login_timeout
         self._request_id = request_id
         self._orders = orders
+        self._on_client_frame = on_client_frame
         self._log = structlog.get_logger("signproxy")
         self._login_pending: str | None = None  # who asked: "client" or "auto"
         self._auto_answer: str | None = None  # OKX's success event for the proxy's own login
@@ -188,6 +190,8 @@ class Bridge:
         upstream, client, stats = self._upstream, self._client, self.stats
         while True:
             msg = await client.receive()
+            if self._on_client_frame is not None:
+                self._on_client_frame()
             if not self._gate.is_set():
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(self._login_timeout):

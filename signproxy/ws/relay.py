@@ -14,6 +14,7 @@ take a slot from the REST connection pool and outlive the REST session's total t
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -60,6 +61,7 @@ class WebSocketRelay:
         heartbeat: float = HEARTBEAT_SECONDS,
         order_stages: Sequence[Stage] = (),
         outcomes: Outcomes | None = None,
+        seen: Callable[[str], None] | None = None,
     ) -> None:
         """Take collaborators in.
 
@@ -67,8 +69,10 @@ class WebSocketRelay:
         routes like every other. ``select_account`` picks the credentials (default: the one
         configured account); ``op_check`` may refuse single requests (default: allow all).
         With ``outcomes``, order ops run ``order_stages`` and their outcomes are recorded
-        (:mod:`signproxy.ws.orders`).
+        (:mod:`signproxy.ws.orders`). ``seen`` is told the account's name on every client frame
+        (the dead-man switch).
         """
+        self._seen = seen
         self._order_stages = tuple(order_stages)
         self._outcomes = outcomes
         default = WsAccount.from_settings(settings)
@@ -204,6 +208,9 @@ class WebSocketRelay:
             auto_login=self._auto_login and channel in _LOGIN_CHANNELS,
             login_timeout=self._request_timeout,
             request_id=record.request_id,
+            on_client_frame=None
+            if self._seen is None
+            else functools.partial(self._seen, account.name),
             orders=None
             if self._outcomes is None
             else WsOrders(

@@ -74,7 +74,7 @@ async def test_order_record_shape_and_pending_filters(proxy):
         reply = await proxy.get("/api/v5/trade/orders-pending" + query)
         return [order["clOrdId"] for order in reply.json()["data"]]
 
-    assert await pending("") == ["a1", "b1"]
+    assert await pending("") == ["b1", "a1"]  # newest first, as OKX pages them
     assert await pending("?instType=SWAP") == ["b1"]
     assert await pending("?instId=BTC-USDT") == ["a1"]
     order = (await proxy.get("/api/v5/trade/order?instId=BTC-USDT&clOrdId=a1")).json()["data"][0]

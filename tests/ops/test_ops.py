@@ -72,7 +72,7 @@ async def test_ready_probes_okx_once_per_interval(proxy, emulator) -> None:
     assert second.status == 200
     body = second.json()
     assert body["ready"] is True
-    assert set(body["checks"]) == {"config", "clock", "upstream"}
+    assert set(body["checks"]) == {"config", "clock", "upstream", "halt"}  # halt: the kill switch
     assert body["checks"]["upstream"]["ok"] is True
     assert "HTTP 200" in body["checks"]["upstream"]["detail"]
     assert "local clock" in body["checks"]["clock"]["detail"]

@@ -39,7 +39,9 @@ def live_proxy(log_output: io.StringIO) -> Iterator[int]:
     runners: list[web.AppRunner] = []
 
     async def start() -> int:
-        emulator = web.AppRunner(create_emulator_app([LIVE_KEY]), access_log=None)
+        emulator = web.AppRunner(
+            create_emulator_app([LIVE_KEY], rate_limits=False), access_log=None
+        )
         await emulator.setup()
         runners.append(emulator)
         await web.TCPSite(emulator, "127.0.0.1", 0).start()

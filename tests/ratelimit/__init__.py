@@ -1,0 +1,1 @@
+"""Tests of signproxy.ratelimit: counting rules, stores, the stage, a fleet sharing Redis."""

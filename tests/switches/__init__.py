@@ -1,0 +1,1 @@
+"""Tests of signproxy.switches: the dead-man switch, the kill switch and the guardrails."""
