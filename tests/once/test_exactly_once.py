@@ -272,3 +272,17 @@ async def test_the_journal_prunes_old_rows_when_it_starts(tmp_path: Path) -> Non
         assert [row[0] for row in conn.execute("SELECT key FROM requests")] == [2]
     finally:
         conn.close()
+
+
+async def test_a_retry_takes_no_rate_budget(make_proxy: MakeProxy, emulator: EmulatorState) -> None:
+    """With the instrument's budget used up, a retry is still replayed; a new order gets 429."""
+    proxy = await make_proxy(SIGNPROXY_RATE_LIMITS="on", SIGNPROXY_RATE_MAX_WAIT_MS="0")
+    replies = await asyncio.gather(
+        *(proxy.post(ORDER_PATH, market(clOrdId=f"b{n}")) for n in range(60))
+    )
+    assert {reply.status for reply in replies} == {200}
+    retry = await proxy.post(ORDER_PATH, market(clOrdId="b7"))
+    new = await proxy.post(ORDER_PATH, market(clOrdId="b60"))
+    assert (retry.status, retry.headers["X-Signproxy-Replayed"]) == (200, "1")
+    assert new.status == 429
+    assert len(order_posts(emulator)) == 60

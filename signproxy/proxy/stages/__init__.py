@@ -7,10 +7,10 @@ A REST request, after the middleware has admitted it (guard) and made its record
     target           GET/POST only; the canonical path and query that are judged and signed
     policy           may this method and path be signed (funds, read-only, allow/deny rules)
     body             read, validate and canonicalize the JSON body; the order view
-    halt             while halted, refuse what adds exposure (SPX850)
-    guardrails       the rules file's limits on each order (SPX861-SPX866)
     client-order-id  every placed order gets a client order id (okx/clordid.py)
     dedup            a retry (same clOrdId) is answered from the first attempt, not sent
+    halt             while halted, refuse what adds exposure (SPX850)
+    guardrails       the rules file's limits on each order (SPX861-SPX866)
     rate-budget      wait for room in OKX's rate budgets, or refuse with 429 (ratelimit/)
     sign             OK-ACCESS-* headers, expTime, the demo flag
     journal-resolve  the journal's intent before sending; an unknown outcome looked up after
@@ -70,9 +70,10 @@ def rest_stages(  # noqa: PLR0913 - the collaborators the stages share, all keyw
         Target(),
         EndpointPolicy(settings.access.policy),
         ReadBody(settings.max_body_bytes, settings.body_mode),
-        *(_judging(switches) if switches is not None else []),
-        # A retry answered from its first attempt is not sent, so it takes no rate budget.
+        # A retry answered from its first attempt is not sent: it adds no exposure and takes no
+        # rate budget, so it is recognised before the stages that judge new orders.
         *_exactly_once(once),
+        *(_judging(switches) if switches is not None else []),
         *([rate_budget] if rate_budget is not None else []),
         Sign(clock, settings.exptime_ms),
         *([once.journal_resolve] if once else []),
@@ -96,8 +97,8 @@ def ws_order_stages(
     """
     once = order_safety
     return [
-        *(_judging(switches) if switches is not None else []),
         *_exactly_once(once),
+        *(_judging(switches) if switches is not None else []),
         *([rate_budget] if rate_budget is not None else []),
         *([WsExpTime(clock, settings.exptime_ms)] if clock is not None else []),
         *([once.journal_resolve] if once else []),
