@@ -14,15 +14,20 @@ COPY signproxy ./signproxy
 # because the non-root user cannot write it next to the sources.
 RUN python3 -m venv /opt/signproxy \
     && /opt/signproxy/bin/pip install --no-cache-dir . \
-    && /opt/signproxy/bin/pip uninstall --yes pip setuptools
+    && /opt/signproxy/bin/pip uninstall --yes pip setuptools \
+    && mkdir -p /var/lib/signproxy
 
-# The runtime stage has no RUN step: it is the base image plus one layer (the virtualenv).
+# The runtime stage has no RUN step: it is the base image plus the virtualenv, and the one
+# directory the proxy writes (the order journal), owned by its user so a named volume mounted
+# there starts out writable.
 FROM ${BASE_IMAGE}
 COPY --from=build /opt/signproxy /opt/signproxy
+COPY --from=build --chown=10001:10001 /var/lib/signproxy /var/lib/signproxy
 ENV PATH=/opt/signproxy/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
-    SIGNPROXY_LOG_FORMAT=json
+    SIGNPROXY_LOG_FORMAT=json \
+    SIGNPROXY_JOURNAL=/var/lib/signproxy/journal.sqlite
 # Inside its own network namespace the proxy listens on every address. When the bot shares the
 # namespace (compose network_mode: service:..., a Kubernetes pod), set 127.0.0.1 instead.
 ENV SIGNPROXY_HOST=0.0.0.0

@@ -28,9 +28,12 @@ wrk.method = "POST"
 wrk.path = "%(path)s"
 wrk.headers["Content-Type"] = "application/json"
 counter = 0
+math.randomseed(os.time() + os.clock() * 1000000)
+run = math.random(1, 999999999)
 request = function()
   counter = counter + 1
   local body = string.gsub('%(body)s', "BTC%%-USDT", "B" .. (counter %% %(instruments)d) .. "-USDT")
+  body = string.gsub(body, "bench1", "b" .. run .. "x" .. counter)
   return wrk.format(nil, nil, nil, body)
 end
 done = function(summary, latency, requests)

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import socket
 import sys
 import time
 
-from servers import INSTRUMENTS, ORDER_PATH, order_body
+from servers import ORDER_PATH, order_body
 
 
 def _request(body: str) -> bytes:
@@ -26,8 +27,12 @@ def _request(body: str) -> bytes:
     ).encode()
 
 
-# Built once; the orders take turns over the instruments (rate budgets: servers.INSTRUMENTS).
-REQUESTS = [_request(order_body(number)) for number in range(INSTRUMENTS)]
+_RUN = f"{time.time_ns() % 10**12}"
+
+
+def _order(number: int) -> bytes:
+    # A fresh clOrdId per order (de-duplication), instruments in turn (rate budgets).
+    return _request(order_body(number, _RUN))
 
 
 def _complete(buffer: bytes) -> int:
@@ -67,7 +72,7 @@ def sequential(where: int | str, seconds: float) -> tuple[list[int], int]:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             started = time.perf_counter_ns()
-            sock.sendall(REQUESTS[len(latencies) % INSTRUMENTS])
+            sock.sendall(_order(len(latencies)))
             buffer = b""
             while not (size := _complete(buffer)):
                 chunk = sock.recv(65536)
@@ -84,6 +89,7 @@ async def concurrent(port: int, connections: int, seconds: float) -> tuple[list[
     latencies: list[int] = []
     errors = 0
     deadline = time.monotonic() + seconds
+    numbers = itertools.count()
 
     async def one() -> None:
         nonlocal errors
@@ -91,7 +97,7 @@ async def concurrent(port: int, connections: int, seconds: float) -> tuple[list[
         buffer = b""
         while time.monotonic() < deadline:
             started = time.perf_counter_ns()
-            writer.write(REQUESTS[len(latencies) % INSTRUMENTS])
+            writer.write(_order(next(numbers)))
             while not (size := _complete(buffer)):
                 chunk = await reader.read(65536)
                 if not chunk:

@@ -28,9 +28,10 @@ from tests.support.keys import LIVE_KEY  # noqa: E402 - needs the root on sys.pa
 from tests.support.processes import SIGNPROXY, cli_env, kill_group, popen  # noqa: E402
 
 ORDER_PATH = "/api/v5/trade/order"
+# No clOrdId: the proxy gives each order its own, so every request is a new order (with one,
+# every request after the first would be a retry, answered from the first without being sent).
 ORDER_BODY = (
-    '{"instId":"BTC-USDT","tdMode":"cash","clOrdId":"bench1","side":"buy",'
-    '"ordType":"limit","px":"30000","sz":"0.01"}'
+    '{"instId":"BTC-USDT","tdMode":"cash","side":"buy","ordType":"limit","px":"30000","sz":"0.01"}'
 )
 # The load spreads its orders over this many instruments, in turn: OKX allows 60 orders per 2 s
 # per instrument, which signproxy's rate budgets (on by default) keep; 400 instruments leave room
@@ -38,9 +39,14 @@ ORDER_BODY = (
 INSTRUMENTS = 400
 
 
-def order_body(number: int) -> str:
-    """The order body for the ``number``-th request: one of INSTRUMENTS instruments, in turn."""
-    return ORDER_BODY.replace("BTC-USDT", f"B{number % INSTRUMENTS}-USDT")
+def order_body(number: int, run: str = "") -> str:
+    """The ``number``-th order of a run, on one of INSTRUMENTS instruments in turn.
+
+    Its clOrdId is ``run`` + number, so de-duplication never takes an order for a retry.
+    """
+    return ORDER_BODY.replace("BTC-USDT", f"B{number % INSTRUMENTS}-USDT").replace(
+        "bench1", f"b{run}x{number}"
+    )
 
 
 # What GET /api/v5/trade/account-rate-limit answers: a VIP-sized sub-account limit.
@@ -240,7 +246,11 @@ def start_signproxy(
     env = signproxy_env(
         SIGNPROXY_UPSTREAM=upstream,
         SIGNPROXY_ALLOW_CUSTOM_UPSTREAM="1",  # a local stand-in, not an OKX host
-        **(extra_env or {}),
+        **{
+            # The order journal in the run's directory, never in the user's ~/.local/state.
+            "SIGNPROXY_JOURNAL": str(procs.workdir / f"{name}-journal.sqlite"),
+            **(extra_env or {}),
+        },
     )
     return procs.start(name, [*SIGNPROXY, "serve", "--port", str(port)], port, env)
 

@@ -10,11 +10,14 @@ The package follows the request path (docs/architecture.md traces one order thro
 - :mod:`signproxy.ws`: the WebSocket relay and its order ops.
 - :mod:`signproxy.ratelimit`: OKX's rate limits kept before OKX enforces them (the stage).
 - :mod:`signproxy.state`: state a fleet of proxies shares (Redis).
+- :mod:`signproxy.once`: exactly-once orders: look-ups that settle unknown outcomes, retries
+  answered from the first attempt (in-process or Redis).
+- :mod:`signproxy.journal`: the order journal (SQLite, one writer thread).
 - :mod:`signproxy.switches`: the dead-man switch, the kill switch and the order guardrails.
 - :mod:`signproxy.ops`: health, readiness and metrics routes.
 - :mod:`signproxy.runtime`: serving, workers, reload, shutdown, logs, the event loop.
-- :mod:`signproxy.commands`: ``serve``, ``check`` (the doctor), ``emulator``, ``health``, and the
-  operator's ``halt``, ``resume``, ``status``.
+- :mod:`signproxy.commands`: ``serve``, ``check`` (the doctor), ``emulator``, ``health``, the
+  operator's ``halt``, ``resume``, ``status``, and ``orders`` (the order journal).
 - :mod:`signproxy.emulator`: a local OKX emulator that verifies signatures like OKX.
 - :mod:`signproxy.cli`: argument parsing and dispatch.
 """

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import structlog
 
 from signproxy import __version__
+from signproxy.commands import orders as orders_command
 from signproxy.commands.check import run_check
 from signproxy.commands.emulator import DEFAULT_EMULATOR_PORT, run_emulator
 from signproxy.commands.environment import read_environment
@@ -29,7 +30,7 @@ EXIT_CONFIG = 2
 _ENV_FILE_HELP = "settings file (default: ./.env if present; the environment wins over it)"
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - one return per command
     """Run the command line; returns the process exit status."""
     args = _parser().parse_args(argv)
     redactor = Redactor()
@@ -46,6 +47,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return check(url, args.timeout, probe_token(env))
         if args.command == "check":
             return run_check(env, as_json=args.json, hosts=parse_host_map(args.okx_hosts))
+        if args.command == "orders":
+            return orders_command.run(env, args)
         if args.command in ("halt", "resume", "status"):
             return run_operator(
                 args.command,
@@ -83,6 +86,7 @@ def _parser() -> argparse.ArgumentParser:
     _check_parser(commands)
     _emulator_parser(commands)
     _health_parser(commands)
+    orders_command.add_parser(commands)
     add_operator_commands(commands)
     return parser
 

@@ -17,6 +17,8 @@ Every error the proxy raises on purpose, wherever its class lives:
     │   ├── EncodedBody         415 SPX108         a body with a Content-Encoding (gzip...)
     │   ├── Refused                                the guard and the endpoint policy, SPX200-208
     │   │                                          (tree in :mod:`signproxy.refusals`)
+    │   ├── ClientOrderIdConflict, RetryMixed      exactly-once, SPX810-811
+    │   │                                          (in :mod:`signproxy.once.errors`)
     │   ├── RateLimited         429 SPX400-419     rate budgets
     │   │                                          (tree in :mod:`signproxy.ratelimit.errors`)
     │   ├── Account*                               account selection, SPX600-603
@@ -26,6 +28,8 @@ Every error the proxy raises on purpose, wherever its class lives:
     └── UpstreamError            SPX399 upstream   OKX could not be reached or answered badly
         ├── UpstreamUnreachable 502 SPX300         connect or TLS failure; the request was not sent
         ├── UpstreamDisconnected 502 SPX301        the connection broke after the request was sent
+        │   └── OutcomeStillUnknown 502 SPX301     resolution ran out of time (signproxy.once)
+        ├── OrderNotPlaced      502 SPX801         looked up after its expTime: not placed
         ├── UpstreamTimeout     504 SPX302         no complete answer in time
         ├── UpstreamBadResponse 502 SPX303         a malformed or oversized answer
         ├── AnswerNotHeld       503 SPX304         a GET answer past SIGNPROXY_MAX_HELD_BYTES

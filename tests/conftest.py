@@ -92,6 +92,12 @@ class Harness:
 
 
 @pytest.fixture(autouse=True)
+def _state_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Subprocesses keep their default order journal in a temporary folder, never in ~/."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
+
+
+@pytest.fixture(autouse=True)
 def no_leftover_processes() -> Iterator[None]:
     """Kill every process group a test started and did not reap, whatever the test's outcome."""
     yield

@@ -16,6 +16,7 @@ What it does not emulate is listed in docs/emulator.md.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import time
@@ -28,6 +29,7 @@ from multidict import CIMultiDict
 from signproxy.emulator import pending
 from signproxy.emulator.auth import AuthFailure, EmulatedKey, SignedRequest, verify
 from signproxy.emulator.endpoints import Book, Call, answer, ok
+from signproxy.emulator.faults import SERVER_ERROR, Fault, install_control, take
 from signproxy.emulator.limits import EmulatedLimits
 from signproxy.emulator.ws import install as install_ws
 from signproxy.okx.rate_limits import ACCOUNT_RATE_LIMIT_PATH
@@ -35,7 +37,14 @@ from signproxy.okx.rate_limits import ACCOUNT_RATE_LIMIT_PATH
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-__all__ = ["EMULATOR", "EmulatedKey", "EmulatorState", "Received", "create_emulator_app"]
+__all__ = [
+    "EMULATOR",
+    "EmulatedKey",
+    "EmulatorState",
+    "Fault",
+    "Received",
+    "create_emulator_app",
+]
 
 # OKX serves these without authentication, but verifies a signature if one is sent.
 _PUBLIC_PREFIXES = ("/api/v5/public/", "/api/v5/market/")
@@ -76,6 +85,8 @@ class EmulatorState:
     )
     # OKX's rate limits, enforced like OKX (50011 / 50061).
     limits: EmulatedLimits = field(default_factory=EmulatedLimits)
+    # Faults to inject, first match first (see emulator/faults.py).
+    faults: list[Fault] = field(default_factory=list)
 
     def book_for(self, api_key: str) -> Book:
         """The orders of ``api_key``."""
@@ -129,9 +140,14 @@ def create_emulator_app(
     state.limits.enabled = rate_limits
     app[EMULATOR] = state
 
-    async def handle(request: web.Request) -> web.Response:
+    async def handle(request: web.Request) -> web.StreamResponse:
         at = time.time()
         body = await request.read()
+        fault = take(state.faults, request.method, request.path)
+        if fault == "blackhole":  # recorded (for tests) but never processed nor answered
+            headers = CIMultiDict(request.headers)
+            state.record(Received(request.method, request.raw_path, headers, body, 0, "", at))
+            await asyncio.Event().wait()  # until the client goes away and aiohttp cancels us
         status, payload = _respond(state, request, body, at)
         code = str(payload.get("code", ""))
         state.record(
@@ -145,9 +161,18 @@ def create_emulator_app(
                 at,
             )
         )
+        if fault == "drop":
+            if request.transport is not None:
+                request.transport.abort()
+            raise asyncio.CancelledError  # nothing more to do for this connection
+        if fault == "hold":
+            await asyncio.Event().wait()
+        if fault == "error500":
+            return web.json_response(SERVER_ERROR, status=500)
         return web.json_response(payload, status=status)
 
     install_ws(app, state)
+    install_control(app, state)
     app.router.add_route("*", "/{tail:.*}", handle)
     return app
 

@@ -114,6 +114,17 @@ class Metrics:
             ("code", "rule"),
             registry=registry,
         )
+        self._resolved = Counter(
+            "signproxy_orders_resolved",
+            "Placing requests whose unknown outcome was looked up, by what was found.",
+            ("outcome",),
+            registry=registry,
+        )
+        self._replayed = Counter(
+            "signproxy_orders_replayed",
+            "Retries answered from their first attempt instead of being sent.",
+            registry=registry,
+        )
         self._clock_offset = Gauge(
             "signproxy_clock_offset_seconds",
             "OKX's clock minus the local clock, as used for signing timestamps.",
@@ -170,6 +181,10 @@ class Metrics:
             self._duration.observe(exchange.total_ms / 1000)
         if exchange.upstream_ms is not None:
             self._upstream_duration.observe(exchange.upstream_ms / 1000)
+        if exchange.resolved is not None:  # placed, not-placed, partial or unknown
+            self._resolved.labels(exchange.resolved).inc()
+        if exchange.replayed:
+            self._replayed.inc()
         if failure is None or error is None:
             return
         if failure.kind is ErrorKind.UPSTREAM:

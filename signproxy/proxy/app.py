@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from signproxy.commands.health import HEALTH_PATH
+from signproxy.once.kit import OrderSafety
 from signproxy.ops.readiness import clock_check
 from signproxy.ops.routes import Operations
 from signproxy.proxy.guard import Guard
@@ -51,6 +52,7 @@ WARMER = web.AppKey("signproxy.warmer", Warmer)
 SELECTOR = web.AppKey("signproxy.selector", Selector)
 PIPELINE = web.AppKey("signproxy.pipeline", Pipeline)
 OUTCOMES = web.AppKey("signproxy.outcomes", Outcomes)
+ORDER_SAFETY = web.AppKey("signproxy.order_safety", OrderSafety)
 # Only with SIGNPROXY_REDIS_URL: features look it up with app.get(REDIS).
 REDIS = web.AppKey("signproxy.redis", RedisLink)
 # Unless SIGNPROXY_RATE_LIMITS=off: the rate budgets' stage, observer and accRateLimit reader.
@@ -106,15 +108,14 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         ops.readiness.add("clock", clock_check(app[OKX_CLOCK]))
         ops.metrics.watch_clock(lambda: (app[OKX_CLOCK].offset_ms, app[OKX_CLOCK].measured))
     app[INFLIGHT] = InFlight()
+    link = _redis(app, settings, ops)
+    once = app[ORDER_SAFETY] = OrderSafety(settings, upstream, clock, link)
+    once.observe(outcomes)
+    app.cleanup_ctx.append(once.lifecycle)
+    # Last in, first out: exchanges drain (and are journalled) before the journal and Redis close.
     app.cleanup_ctx.append(_drain)
     selector = app[SELECTOR] = Selector(settings.accounts)  # swapped by a reload (SIGHUP)
     _keep_connections_warm(app, upstream, selector, slots)
-    link = None
-    if settings.redis_url is not None:
-        link = app[REDIS] = RedisLink(settings.redis_url)
-        app.cleanup_ctx.append(_redis_link)
-        ops.readiness.add("redis", link.check)
-        ops.metrics.watch_redis(lambda: link.available if link is not None else False)
     rates = rate_limiting.build(
         settings,
         link=link,
@@ -139,6 +140,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
             on_timestamp_expired=clock.timestamp_rejected if isinstance(clock, OkxClock) else None,
             rate_budget=None if rates is None else rates.stage,
             switches=switches,
+            order_safety=once,
         )
     )
     handler = ProxyHandler(pipeline)
@@ -152,6 +154,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
             settings,
             rate_budget=None if rates is None else rates.stage,
             switches=switches,
+            clock=clock,
+            order_safety=once,
         ),
         outcomes=outcomes,
         seen=switches.deadman.seen,
@@ -173,6 +177,17 @@ async def _upstream_session(app: web.Application) -> AsyncIterator[None]:
     await app[UPSTREAM].start()
     yield
     await app[UPSTREAM].close()
+
+
+def _redis(app: web.Application, settings: Settings, ops: Operations) -> RedisLink | None:
+    """The Redis link (only with ``SIGNPROXY_REDIS_URL``), with its readiness check and gauge."""
+    if settings.redis_url is None:
+        return None
+    link = app[REDIS] = RedisLink(settings.redis_url)
+    app.cleanup_ctx.append(_redis_link)
+    ops.readiness.add("redis", link.check)
+    ops.metrics.watch_redis(lambda: link.available)
+    return link
 
 
 async def _redis_link(app: web.Application) -> AsyncIterator[None]:

@@ -79,6 +79,8 @@ class Exchange:
     rate_draws: tuple[Draw, ...] = ()  # the rate budgets this exchange took (not logged)
     replayed: bool = False  # answered from an earlier attempt, not sent again
     resolved: str | None = None  # what looking up an unknown outcome found
+    journal_key: int | None = None  # the order journal's row, once its intent is written
+    dedup_owner: str | None = None  # this attempt's claim on its client order ids
 
     @property
     def is_order(self) -> bool:

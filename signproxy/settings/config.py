@@ -22,6 +22,12 @@ from signproxy.settings.account_env import (
 )
 from signproxy.settings.credentials import Credentials, Secret
 from signproxy.settings.limits import Limits, read_limits
+from signproxy.settings.order_safety import (
+    DEFAULT_EXPTIME_MS,
+    OrderSafety,
+    read_exptime,
+    read_order_safety,
+)
 from signproxy.settings.rates import RateSettings, read_rate_settings
 from signproxy.settings.redis import read_redis_url, redis_sensitive_values
 from signproxy.settings.switches import Switches, read_switches
@@ -74,7 +80,7 @@ class Settings:
     ws_max_connections: int = 100
     upstream_check_interval: int = 30
     clock_sync_interval: float = 60.0
-    exptime_ms: int | None = None
+    exptime_ms: int | None = DEFAULT_EXPTIME_MS
     get_retries: int = 2
     shutdown_grace: float = 8.0
     upstream_idle_timeout: float = 15.0
@@ -86,6 +92,7 @@ class Settings:
     rates: RateSettings = field(default_factory=RateSettings)
     warnings: tuple[str, ...] = field(default=(), compare=False)
     watch_interval: int = 5
+    order_safety: OrderSafety = field(default_factory=OrderSafety)
     limits: Limits = field(default_factory=Limits)
     # The dead-man switch, operator tokens and halt state (read at start), and the guardrail
     # rules (reloaded with the accounts).
@@ -169,7 +176,7 @@ class Settings:
                 "SIGNPROXY_UPSTREAM_CHECK_INTERVAL", 30, 1, 3600
             ),
             clock_sync_interval=reader.seconds_or_zero("SIGNPROXY_CLOCK_SYNC_INTERVAL", 60.0),
-            exptime_ms=reader.optional_integer("SIGNPROXY_EXPTIME_MS", 100, 600_000),
+            exptime_ms=read_exptime(reader),
             get_retries=reader.integer("SIGNPROXY_GET_RETRIES", 2, 0, 5),
             shutdown_grace=reader.seconds("SIGNPROXY_SHUTDOWN_GRACE", 8.0),
             upstream_idle_timeout=idle_timeout,
@@ -180,6 +187,7 @@ class Settings:
             rates=rates,
             warnings=tuple(reader.warnings),
             watch_interval=reader.integer("SIGNPROXY_WATCH_INTERVAL", 5, 0, 3600),
+            order_safety=read_order_safety(reader),
             limits=limits,
             switches=switches,
             rules=rules,

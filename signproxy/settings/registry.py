@@ -65,6 +65,12 @@ KNOWN_VARIABLES: frozenset[str] = frozenset(
         "SIGNPROXY_WS_MAX_CONNECTIONS",
         "SIGNPROXY_WS_MAX_MESSAGE_BYTES",
         "SIGNPROXY_WS_UPSTREAM",
+        # Exactly-once orders (settings/order_safety.py).
+        "SIGNPROXY_CLORDID_PREFIX",
+        "SIGNPROXY_DEDUP_WINDOW",
+        "SIGNPROXY_JOURNAL",  # also the halt state's default place (settings/switches.py)
+        "SIGNPROXY_JOURNAL_RETENTION",
+        "SIGNPROXY_RESOLVE_TIMEOUT",
         # State shared by a fleet of proxies.
         "SIGNPROXY_REDIS_URL",
         "SIGNPROXY_REDIS_URL_FILE",
@@ -76,7 +82,6 @@ KNOWN_VARIABLES: frozenset[str] = frozenset(
         # The switches: dead-man switch, kill switch, guardrails (settings/switches.py).
         "SIGNPROXY_DEADMAN_ON_STOP",
         "SIGNPROXY_DEADMAN_S",
-        "SIGNPROXY_JOURNAL",  # read for the halt state's default place (next to the journal)
         "SIGNPROXY_OPERATOR_TOKEN",  # the halt/resume/status commands' own token
         "SIGNPROXY_OPERATOR_TOKENS",
         "SIGNPROXY_OPERATOR_TOKENS_FILE",

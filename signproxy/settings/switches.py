@@ -145,4 +145,5 @@ def _state_dir(reader: VariableReader) -> Path | None:
     if configured:
         return Path(configured)
     journal = reader.text(JOURNAL_VARIABLE, "")
-    return Path(journal).parent if journal else None
+    # "off" switches the order journal off (settings/order_safety.py): it names no place.
+    return Path(journal).parent if journal and journal.lower() != "off" else None

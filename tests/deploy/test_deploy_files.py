@@ -50,13 +50,24 @@ def test_bot_shares_the_proxys_network_namespace() -> None:
 
 
 def test_compose_refers_to_files_that_exist() -> None:
-    """The build context has the Dockerfile and every mounted file is in the repository."""
+    """The Dockerfile and every mounted file exist; every named volume is declared."""
     proxy = COMPOSE["services"]["signproxy"]
     assert (ROOT / proxy["build"] / "Dockerfile").is_file()
     for service in COMPOSE["services"].values():
         for volume in service.get("volumes", []):
             source = volume.split(":")[0]
-            assert (ROOT / source).is_file(), source
+            if source.startswith((".", "/")):
+                assert (ROOT / source).is_file(), source
+            else:
+                assert source in COMPOSE["volumes"], source
+
+
+def test_journal_is_a_volume_the_image_user_can_write() -> None:
+    """The image names its journal path, owned by its user; compose keeps it in a volume."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "SIGNPROXY_JOURNAL=/var/lib/signproxy/journal.sqlite" in dockerfile
+    assert "--chown=10001:10001 /var/lib/signproxy /var/lib/signproxy" in dockerfile
+    assert "signproxy-journal:/var/lib/signproxy" in COMPOSE["services"]["signproxy"]["volumes"]
 
 
 def test_credentials_are_secret_files_not_variables() -> None:

@@ -155,6 +155,9 @@ def run_command(name: str, port: int, upstream: str, secrets: list[str]) -> list
     run += ["--read-only", "--cap-drop", "ALL", "--security-opt", "no-new-privileges"]
     # podman 4.3 cannot make the secrets' mount point on a read-only root; docker can.
     run += ["--tmpfs", "/run/secrets:size=64k,mode=0755"]
+    # The order journal's directory as a volume (compose uses a named one): writable on a
+    # read-only root, owned by the image's user because the image's directory is.
+    run += ["--volume", "/var/lib/signproxy"]
     run += ["--env", "SIGNPROXY_HOST=127.0.0.1", "--env", f"SIGNPROXY_PORT={port}"]
     run += ["--env", f"SIGNPROXY_UPSTREAM={upstream}", "--env", "SIGNPROXY_ALLOW_CUSTOM_UPSTREAM=1"]
     for variable in ("OKX_API_KEY", "OKX_API_SECRET", "OKX_API_PASSPHRASE"):
@@ -170,6 +173,18 @@ async def place_order(session: aiohttp.ClientSession, base: str) -> None:
         assert (await response.json())["code"] == "0"
     async with session.get(base + "/-/metrics") as response:
         assert 'route="/api/v5/trade/order"' in await response.text()
+
+
+async def assert_order_journalled(name: str) -> None:
+    """`signproxy orders` inside the running container lists the order, placed."""
+    for _ in range(50):  # the outcome is written by the journal's thread just after the answer
+        status, out, err = await podman("exec", name, "signproxy", "orders", "--json")
+        assert status == 0, err
+        rows = [json.loads(line) for line in out.splitlines() if line.strip()]
+        if rows and rows[-1]["outcome"] == "ok":
+            break
+        await asyncio.sleep(0.1)
+    assert [(row["action"], row["outcome"]) for row in rows] == [("place", "ok")]
 
 
 async def assert_runs_as(name: str, uid: str) -> None:
@@ -199,7 +214,7 @@ async def test_container_signs_stays_healthy_and_stops_cleanly(
     unused_tcp_port: int,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """Run hardened and read-only, it signs an order, is healthy, not root, and exits 0 on stop."""
+    """Run hardened and read-only, it signs and journals an order, is healthy, not root, exits 0."""
     assert emulator_server.app is not None
     emulator = emulator_server.app[EMULATOR]
     upstream = str(emulator_server.make_url("")).rstrip("/")
@@ -221,6 +236,7 @@ async def test_container_signs_stays_healthy_and_stops_cleanly(
 
         status, out, err = await podman("healthcheck", "run", name)
         assert status == 0, out + err
+        await assert_order_journalled(name)
         await assert_runs_as(name, USER_ID)
 
         stop_started = time.monotonic()
@@ -239,4 +255,4 @@ async def test_container_signs_stays_healthy_and_stops_cleanly(
                 f" podman stop {stop_seconds:.2f} s"
             )
     finally:
-        await podman("rm", "--force", "--ignore", name)
+        await podman("rm", "--force", "--ignore", "--volumes", name)

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from tests.conftest import Harness, MakeProxy
 from tests.support.keys import LIVE_KEY
 
 ORDER = {"instId": "BTC-USDT", "tdMode": "cash", "side": "buy", "ordType": "limit", "px": "1"}
@@ -13,6 +14,12 @@ ORDER = {"instId": "BTC-USDT", "tdMode": "cash", "side": "buy", "ordType": "limi
 
 def order(cl_ord_id: str, **fields: object) -> str:
     return json.dumps({**ORDER, "sz": "1", "clOrdId": cl_ord_id, **fields})
+
+
+@pytest.fixture
+async def proxy(make_proxy: MakeProxy) -> Harness:
+    """A proxy without de-duplication: a resent clOrdId must reach the emulator, not be replayed."""
+    return await make_proxy(SIGNPROXY_DEDUP_WINDOW="0")
 
 
 async def place(proxy, body: str) -> dict:

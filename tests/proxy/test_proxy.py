@@ -26,13 +26,18 @@ async def test_get_is_signed_and_accepted(proxy, emulator: EmulatorState) -> Non
 
 
 async def test_post_is_signed_over_canonical_body(proxy, emulator: EmulatorState) -> None:
-    """A POST is sent compact, with number literals exactly as written, and signed over those bytes."""
+    """A POST is sent compact, with number literals exactly as written, and signed over those bytes.
+
+    The proxy's client order id is inserted first; every other byte is the client's.
+    """
     reply = await proxy.post("/api/v5/trade/order", ORDER)
     assert reply.status == 200
     assert reply.json()["data"][0]["sCode"] == "0"
+    cl_ord_id = reply.json()["data"][0]["clOrdId"]
     (seen,) = emulator.received
     assert seen.code == "0"
-    assert seen.body == ORDER.replace(", ", ",").replace(": ", ":").encode()
+    compact = ORDER.replace(", ", ",").replace(": ", ":")
+    assert seen.body == ('{"clOrdId":"' + cl_ord_id + '",' + compact[1:]).encode()
     assert b"0.00000001" in seen.body
 
 
@@ -54,7 +59,9 @@ async def test_batch_orders_array_body(proxy, emulator: EmulatorState) -> None:
     reply = await proxy.post("/api/v5/trade/batch-orders", body)
     assert reply.status == 200
     assert [item["sCode"] for item in reply.json()["data"]] == ["0", "0"]
-    assert emulator.received[0].body == json.dumps(json.loads(body), separators=(",", ":")).encode()
+    given = reply.json()["data"][0]["clOrdId"]  # the first item had none: the proxy's own
+    items = [{"clOrdId": given, **json.loads(ORDER)}, {**json.loads(ORDER), "clOrdId": "b2"}]
+    assert emulator.received[0].body == json.dumps(items, separators=(",", ":")).encode()
 
 
 @pytest.mark.parametrize(
@@ -317,7 +324,7 @@ async def test_timeout_is_504_and_post_outcome_unknown(
         return web.Response(text="late")
 
     url = await start_raw_server(stall, aiohttp_server)
-    proxy = await make_proxy(upstream=url, SIGNPROXY_TIMEOUT="0.3")
+    proxy = await make_proxy(upstream=url, SIGNPROXY_TIMEOUT="0.3", SIGNPROXY_RESOLVE_TIMEOUT="0")
     reply = await proxy.post("/api/v5/trade/order", ORDER)
     assert reply.status == 504
     assert reply.json()["code"] == "SPX302"
@@ -339,7 +346,7 @@ async def test_post_is_never_retried_after_disconnect(
         return web.Response(text="never")
 
     url = await start_raw_server(drop, aiohttp_server)
-    proxy = await make_proxy(upstream=url)
+    proxy = await make_proxy(upstream=url, SIGNPROXY_RESOLVE_TIMEOUT="0")
     # Warm the pool so the POST goes over a reused keep-alive connection (the retry-prone case).
     await proxy.get("/api/v5/public/time")
     seen.clear()

@@ -34,7 +34,10 @@ async def limited(okx, serve_proxy, log_output):  # noqa: ARG001 - logs configur
     async with aiohttp.ClientSession() as session:
 
         async def make(**env: str) -> Harness:
-            variables = env_for(LIVE_KEY, url, **{"SIGNPROXY_RATE_LIMITS": "on", **env})
+            # De-duplication off: these tests reuse clOrdIds across instruments (o0 on BTC and
+            # ETH), which the exactly-once stage would refuse as a conflict (SPX810).
+            rates = {"SIGNPROXY_RATE_LIMITS": "on", "SIGNPROXY_DEDUP_WINDOW": "0"}
+            variables = env_for(LIVE_KEY, url, **{**rates, **env})
             server = await serve_proxy(create_app(Settings.from_env(variables)))
             return Harness(state, server, session)
 

@@ -13,10 +13,10 @@ BASE = {
 
 
 def test_documented_defaults() -> None:
-    """Clock sync every 60 s, no expTime, 2 GET retries, 8 s shutdown grace."""
+    """Clock sync every 60 s, expTime 5 s after OKX's now, 2 GET retries, 8 s shutdown grace."""
     settings = Settings.from_env(BASE)
     assert settings.clock_sync_interval == 60.0
-    assert settings.exptime_ms is None
+    assert settings.exptime_ms == 5000
     assert settings.get_retries == 2
     assert settings.shutdown_grace == 8.0
 

@@ -30,7 +30,19 @@ from typing import Any
 START_TIMEOUT = 30.0
 SIGNPROXY = (sys.executable, "-m", "signproxy")
 # Kept from the test's environment: what Python, Node and git need to run at all.
-_KEPT = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT", "PYTHONUNBUFFERED")
+# XDG_STATE_HOME: conftest points it at a temporary folder, so a proxy's default order journal
+# is never the user's ~/.local/state/signproxy (a journal shared between runs would answer a
+# test's orders from an earlier run).
+_KEPT = (
+    "PATH",
+    "HOME",
+    "XDG_STATE_HOME",
+    "LANG",
+    "LC_ALL",
+    "TMPDIR",
+    "SYSTEMROOT",
+    "PYTHONUNBUFFERED",
+)
 _EMPTY = tempfile.TemporaryDirectory(prefix="signproxy-test-cwd-")
 EMPTY_DIR = Path(_EMPTY.name)
 _GROUPS: set[int] = set()

@@ -69,7 +69,13 @@ async def test_fault_gives_documented_error_and_proxy_keeps_serving(
     """Each fault maps to its status and code; POST says the outcome is unknown; next one works."""
     fault.kind = kind
     url = await fault.start()
-    proxy = await make_proxy(upstream=url, SIGNPROXY_TIMEOUT="0.5", SIGNPROXY_GET_RETRIES="0")
+    proxy = await make_proxy(
+        upstream=url,
+        SIGNPROXY_RESOLVE_TIMEOUT="0",
+        SIGNPROXY_DEDUP_WINDOW="0",
+        SIGNPROXY_TIMEOUT="0.5",
+        SIGNPROXY_GET_RETRIES="0",
+    )
     reply = await send(proxy, method)
     assert_refused(reply, status, code, unknown=unknown and method == "POST")
     line = log_lines(log_output, "signproxy.request")[-1]
@@ -100,7 +106,12 @@ async def test_tls_failure_is_spx300_and_not_retried(
 ) -> None:
     """An untrusted (self-signed) certificate gives 502 SPX300 after one connection attempt."""
     url = await fault.start(self_signed_context(tmp_path))
-    proxy = await make_proxy(upstream=url, SIGNPROXY_GET_RETRIES="3")
+    proxy = await make_proxy(
+        upstream=url,
+        SIGNPROXY_RESOLVE_TIMEOUT="0",
+        SIGNPROXY_DEDUP_WINDOW="0",
+        SIGNPROXY_GET_RETRIES="3",
+    )
     reply = await send(proxy, method)
     assert_refused(reply, 502, "SPX300", unknown=False)
     assert "TLS" in reply.json()["msg"]
@@ -115,7 +126,11 @@ async def test_plain_http_where_tls_is_expected_is_spx300(
     """An https upstream that speaks plain HTTP is a TLS failure: 502 SPX300, nothing sent."""
     fault.kind = "greet_plain"
     url = await fault.start()
-    proxy = await make_proxy(upstream=url.replace("http://", "https://"))
+    proxy = await make_proxy(
+        upstream=url.replace("http://", "https://"),
+        SIGNPROXY_RESOLVE_TIMEOUT="0",
+        SIGNPROXY_DEDUP_WINDOW="0",
+    )
     reply = await send(proxy, "POST")
     assert_refused(reply, 502, "SPX300", unknown=False)
     assert fault.requests == 0
@@ -144,7 +159,12 @@ async def test_slow_answer_within_the_timeout_is_relayed(
     """A slow upstream that answers before SIGNPROXY_TIMEOUT is relayed normally."""
     fault.delay = 0.3
     url = await fault.start()
-    proxy = await make_proxy(upstream=url, SIGNPROXY_TIMEOUT="3")
+    proxy = await make_proxy(
+        upstream=url,
+        SIGNPROXY_RESOLVE_TIMEOUT="0",
+        SIGNPROXY_DEDUP_WINDOW="0",
+        SIGNPROXY_TIMEOUT="3",
+    )
     reply = await send(proxy, "POST")
     assert reply.status == 200
     assert reply.json()["code"] == "0"
@@ -159,7 +179,12 @@ async def test_endless_response_is_cut_at_the_limit(
     fault.kind = "endless"
     url = await fault.start()
     limit = 1024 * 1024
-    proxy = await make_proxy(upstream=url, SIGNPROXY_MAX_RESPONSE_BYTES=str(limit))
+    proxy = await make_proxy(
+        upstream=url,
+        SIGNPROXY_RESOLVE_TIMEOUT="0",
+        SIGNPROXY_DEDUP_WINDOW="0",
+        SIGNPROXY_MAX_RESPONSE_BYTES=str(limit),
+    )
     reply = await send(proxy, method)
     assert_refused(reply, 502, "SPX303", unknown=method == "POST")
     # The proxy hung up: the stream ended after the limit plus what socket buffers hold.
@@ -179,7 +204,12 @@ async def test_get_retried_on_connection_errors_a_bounded_number_of_times(
     """
     fault.kind = "reset_before"
     url = await fault.start()
-    proxy = await make_proxy(upstream=url, SIGNPROXY_GET_RETRIES=str(retries))
+    proxy = await make_proxy(
+        upstream=url,
+        SIGNPROXY_RESOLVE_TIMEOUT="0",
+        SIGNPROXY_DEDUP_WINDOW="0",
+        SIGNPROXY_GET_RETRIES=str(retries),
+    )
     reply = await send(proxy, "GET")
     assert_refused(reply, 502, "SPX301", unknown=False)
     assert fault.requests == expected
@@ -193,7 +223,12 @@ async def test_get_retry_succeeds_when_the_upstream_recovers(
     """A GET that hit a dropped connection succeeds on a later try without the client noticing."""
     fault.kind = "reset_before"
     url = await fault.start()
-    proxy = await make_proxy(upstream=url, SIGNPROXY_GET_RETRIES="3")
+    proxy = await make_proxy(
+        upstream=url,
+        SIGNPROXY_RESOLVE_TIMEOUT="0",
+        SIGNPROXY_DEDUP_WINDOW="0",
+        SIGNPROXY_GET_RETRIES="3",
+    )
     task = asyncio.create_task(send(proxy, "GET"))
     while fault.requests < 2:  # noqa: ASYNC110 - polling a counter of the local server
         await asyncio.sleep(0.005)
@@ -209,7 +244,13 @@ async def test_post_and_get_timeouts_and_late_resets_are_never_retried(
     """POST is sent once whatever happens; a GET is not retried on a timeout or a late reset."""
     fault.kind = kind
     url = await fault.start()
-    proxy = await make_proxy(upstream=url, SIGNPROXY_TIMEOUT="0.3", SIGNPROXY_GET_RETRIES="3")
+    proxy = await make_proxy(
+        upstream=url,
+        SIGNPROXY_RESOLVE_TIMEOUT="0",
+        SIGNPROXY_DEDUP_WINDOW="0",
+        SIGNPROXY_TIMEOUT="0.3",
+        SIGNPROXY_GET_RETRIES="3",
+    )
     await send(proxy, "POST")
     assert fault.requests == 1
     if kind != "reset_before":

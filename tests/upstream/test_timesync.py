@@ -188,9 +188,9 @@ async def test_client_exptime_passes_untouched(
     [
         ("POST", "/api/v5/trade/cancel-order", {"SIGNPROXY_EXPTIME_MS": "3000"}),
         ("GET", "/api/v5/trade/order?instId=BTC-USDT&ordId=1", {"SIGNPROXY_EXPTIME_MS": "3000"}),
-        ("POST", "/api/v5/trade/order", {}),
+        ("POST", "/api/v5/trade/order", {"SIGNPROXY_EXPTIME_MS": "off"}),
     ],
-    ids=["cancel-order", "GET", "not-configured"],
+    ids=["cancel-order", "GET", "off"],
 )
 async def test_no_exptime_elsewhere_or_when_unset(
     make_proxy: MakeProxy, emulator: EmulatorState, method: str, path: str, env: dict

@@ -1,0 +1,200 @@
+"""The journal's one writer: a thread fed by a queue, so the event loop never waits on SQLite.
+
+:meth:`Journal.intent` queues a request's intent and awaits its commit (in the thread) before the
+request leaves for OKX: if the proxy dies while the request is out, the journal knows about it.
+That commit is not fsynced (WAL, ``synchronous=NORMAL``), so it costs a write into the OS's page
+cache, not a disk flush. Outcomes are queued and not awaited; they are committed with the next
+intent, or after at most 50 ms. Whatever is queued while a commit runs is written by the next
+one, so under load one commit carries many rows.
+
+If the database cannot be written (disk full, permissions), the failure is logged and requests
+go on: an order is never refused because the journal failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+import structlog
+
+from signproxy.journal import db, rows
+
+if TYPE_CHECKING:
+    import sqlite3
+    from pathlib import Path
+
+    from signproxy.proxy.record import Exchange
+
+PRUNE_EVERY_S = 3600.0
+# An outcome waits at most this long for an intent to share its commit with.
+OUTCOME_DELAY_S = 0.05
+MAX_WAITING = 512
+CHECKPOINT_EVERY = 256  # commits between checkpoints (about a megabyte of WAL at most)
+_STOP = object()
+
+
+class Journal:
+    """The order journal of one process (several processes may share the file)."""
+
+    def __init__(self, path: Path, retention_s: float) -> None:
+        """Write to ``path``; rows older than ``retention_s`` are pruned hourly."""
+        self.path = path
+        self._retention_ms = int(retention_s * 1000)
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._log = structlog.get_logger("signproxy")
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.failures = 0
+
+    async def start(self) -> None:
+        """Open (or create) the journal and start the writer thread.
+
+        Raises:
+            OSError, sqlite3.Error: the journal cannot be opened.
+        """
+        self._loop = asyncio.get_running_loop()
+        conn = await asyncio.to_thread(db.connect, self.path)
+        self._thread = threading.Thread(
+            target=self._write_loop, args=(conn,), name="signproxy-journal", daemon=True
+        )
+        self._thread.start()
+
+    async def close(self) -> None:
+        """Write what is queued, then stop the thread."""
+        if self._thread is None:
+            return
+        self._queue.put(_STOP)
+        await asyncio.to_thread(self._thread.join, 10.0)
+        self._thread = None
+
+    # Observer protocol (proxy/outcome.py): the outcome of every journalled exchange.
+    def request_started(self) -> None:
+        """Nothing to do when a request arrives."""
+
+    def request_finished(self, exchange: Exchange) -> None:
+        """Queue the outcome of an exchange whose intent was written."""
+        key = exchange.journal_key
+        if key is not None and self._thread is not None:
+            self._queue.put((rows.outcome(key, exchange), None))
+
+    async def intent(self, exchange: Exchange) -> None:
+        """Write ``exchange``'s intent and wait for the commit; sets ``journal_key``."""
+        if self._thread is None:
+            return
+        done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._queue.put(([rows.intent(exchange)], done))
+        try:
+            exchange.journal_key = await done
+        except Exception:  # noqa: BLE001 - logged by the writer; the order goes on
+            return
+
+    def write(self, statements: list[db.Statement]) -> None:
+        """Queue ``statements`` (startup resolution's outcomes)."""
+        if self._thread is not None:
+            self._queue.put((statements, None))
+
+    def _write_loop(self, conn: sqlite3.Connection) -> None:
+        self._prune(conn)  # at startup, then hourly
+        last_prune = time.monotonic()
+        commits = 0
+        waiting: list[tuple[list[Any], Any]] = []  # outcomes not yet committed
+        try:
+            while True:
+                if commits >= CHECKPOINT_EVERY and not waiting and self._queue.empty():
+                    commits = 0
+                    self._checkpoint(conn)
+                batch = self._take(block_s=OUTCOME_DELAY_S if waiting else None)
+                stop = any(item is _STOP for item in batch)
+                waiting += [item for item in batch if item is not _STOP]
+                # Outcomes ride along with the next intent's commit, or go after a short wait:
+                # one commit per order instead of two (a commit costs far more than a row).
+                urgent = any(done is not None for _, done in waiting)
+                if urgent or stop or not batch or len(waiting) >= MAX_WAITING:
+                    self._commit(conn, waiting)
+                    waiting = []
+                    commits += 1
+                if time.monotonic() - last_prune > PRUNE_EVERY_S:
+                    last_prune = time.monotonic()
+                    self._prune(conn)
+                if stop:
+                    return
+        finally:
+            conn.close()
+
+    def _take(self, block_s: float | None) -> list[Any]:
+        """Everything queued, after waiting up to ``block_s`` (None: forever) for the first."""
+        try:
+            batch = [self._queue.get(timeout=block_s)]
+        except queue.Empty:
+            return []
+        while True:
+            try:
+                batch.append(self._queue.get_nowait())
+            except queue.Empty:
+                return batch
+
+    def _commit(self, conn: sqlite3.Connection, work: list[tuple[list[Any], Any]]) -> None:
+        if not work:
+            return
+        error: BaseException | None = None
+        keys: list[int] = []
+        try:
+            keys = db.run(conn, [statement for statements, _ in work for statement in statements])
+        except Exception as exc:  # noqa: BLE001 - any database failure: log, never stop serving
+            error = exc
+            self.failures += 1
+            self._log.error(
+                "signproxy.journal_write_failed", path=str(self.path), error=repr(exc)[:200]
+            )
+        loop = self._loop
+        assigned = iter(keys)
+        for _, done in work:  # only intents wait, each with one key, in the order run
+            if done is not None and loop is not None:
+                key = next(assigned, None) if error is None else None
+                loop.call_soon_threadsafe(_settle, done, key, error)
+
+    def _checkpoint(self, conn: sqlite3.Connection) -> None:
+        try:
+            db.checkpoint(conn)
+        except Exception as exc:  # noqa: BLE001 - the next one will try again
+            self._log.warning("signproxy.journal_checkpoint_failed", error=repr(exc)[:200])
+
+    def _prune(self, conn: sqlite3.Connection) -> None:
+        before = time.time_ns() // 1_000_000 - self._retention_ms
+        try:
+            removed = db.prune(conn, before)
+        except Exception as exc:  # noqa: BLE001
+            self._log.error("signproxy.journal_prune_failed", error=repr(exc)[:200])
+            return
+        if removed:
+            self._log.info("signproxy.journal_pruned", requests=removed)
+        self._checkpoint(conn)
+
+    def read_recent_claims(self, since_ms: int) -> list[dict[str, Any]]:
+        """Orders placed or maybe placed since ``since_ms`` (synchronous: call it in a thread)."""
+        conn = db.connect(self.path, create=False)
+        try:
+            return db.recent_claims(conn, since_ms)
+        finally:
+            conn.close()
+
+    def read_unknown(self) -> list[dict[str, Any]]:
+        """The rows whose outcome is unknown (synchronous: call it in a thread)."""
+        conn = db.connect(self.path, create=False)
+        try:
+            return db.select(conn, unknown=True, limit=10_000)
+        finally:
+            conn.close()
+
+
+def _settle(done: asyncio.Future[int], key: int | None, error: BaseException | None) -> None:
+    if done.done():
+        return
+    if error is None and key is not None:
+        done.set_result(key)
+    else:
+        done.set_exception(error or RuntimeError("no key"))

@@ -1,0 +1,1 @@
+"""Exactly-once orders: client order ids, journal, resolution, de-duplication."""
