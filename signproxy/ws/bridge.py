@@ -15,14 +15,7 @@ import structlog
 from aiohttp import WSCloseCode, WSMsgType
 
 from signproxy.okx.auth_hints import hint_for
-from signproxy.ws.closing import (
-    CLOSE_TIMEOUT,
-    BridgeStats,
-    Ended,
-    close_reason,
-    code_for_client,
-    code_for_upstream,
-)
+from signproxy.ws.closing import BridgeStats, Ended, close_both, describe_error
 from signproxy.ws.frames import (
     AMBIGUOUS_FRAME,
     BAD_SHAPE,
@@ -118,7 +111,7 @@ class Bridge:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         try:
-            await self._close_both(ended)
+            await close_both(self._client, self._upstream, ended, self.stats)
         finally:
             if self._orders is not None:
                 self._orders.closed()
@@ -139,30 +132,6 @@ class Bridge:
             return Ended("client", self._client.close_code)
         return Ended("proxy", WSCloseCode.GOING_AWAY, "signproxy is shutting down")
 
-    async def _close_both(self, ended: Ended) -> None:
-        to_client: int | None
-        to_upstream: int | None
-        if ended.side == "client":
-            to_client, to_upstream, reason = ended.code, code_for_upstream(ended.code), ""
-        elif ended.side == "upstream":
-            to_client, to_upstream = code_for_client(ended.code), ended.code
-            reason = ended.reason or ("" if ended.code else "SPX301: the connection to OKX broke")
-        else:
-            to_client = to_upstream = ended.code
-            reason = ended.reason
-        stats = self.stats
-        stats.ended_by = ended.side
-        stats.client_code = None if to_client is None else int(to_client)
-        stats.upstream_code = None if to_upstream is None else int(to_upstream)
-        for ws, code, text in (
-            (self._client, to_client, reason),
-            (self._upstream, to_upstream, ""),
-        ):
-            # The side that ended is closed already; close() then returns at once.
-            with contextlib.suppress(Exception):
-                async with asyncio.timeout(CLOSE_TIMEOUT):
-                    await ws.close(code=code or WSCloseCode.OK, message=close_reason(text))
-
     async def _upstream_to_client(self) -> Ended:
         upstream, client, stats = self._upstream, self._client, self.stats
         while True:
@@ -179,7 +148,7 @@ class Bridge:
                 elif msg.type is WSMsgType.CLOSE:
                     return Ended("upstream", msg.data, msg.extra or "")
                 elif msg.type is WSMsgType.ERROR:
-                    return Ended("upstream", None, _describe(msg.data))
+                    return Ended("upstream", None, describe_error(msg.data))
                 else:  # CLOSING / CLOSED: the connection is gone
                     return Ended("upstream", None)
             except ConnectionError:
@@ -280,10 +249,3 @@ class Bridge:
 
     def _ids(self) -> dict[str, Any]:
         return {"request_id": self._request_id, "channel": self._channel}
-
-
-def _describe(error: object) -> str:
-    code = getattr(error, "code", None)
-    if code == WSCloseCode.MESSAGE_TOO_BIG:
-        return "SPX303: OKX sent a message over SIGNPROXY_WS_MAX_MESSAGE_BYTES"
-    return f"SPX301: the connection to OKX broke ({type(error).__name__})"

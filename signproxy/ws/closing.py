@@ -11,11 +11,17 @@ Whichever side ends first, the other is closed at once with a code that says why
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from aiohttp import WSCloseCode
+
+if TYPE_CHECKING:
+    import aiohttp
+    from aiohttp import web
 
 Side = Literal["client", "upstream", "proxy"]
 CLOSE_TIMEOUT = 5.0
@@ -65,3 +71,42 @@ def code_for_client(upstream_code: int | None) -> int:
 def close_reason(text: str) -> bytes:
     """Encode a close reason, cut to what fits in a close frame."""
     return text.encode()[:_MAX_REASON_BYTES].decode(errors="ignore").encode()
+
+
+async def close_both(
+    client: web.WebSocketResponse,
+    upstream: aiohttp.ClientWebSocketResponse,
+    ended: Ended,
+    stats: BridgeStats,
+) -> None:
+    """Close both sides with the codes :data:`ended` calls for; note them in ``stats``."""
+    to_client: int | None
+    to_upstream: int | None
+    if ended.side == "client":
+        to_client, to_upstream, reason = ended.code, code_for_upstream(ended.code), ""
+    elif ended.side == "upstream":
+        to_client, to_upstream = code_for_client(ended.code), ended.code
+        reason = ended.reason or ("" if ended.code else "SPX301: the connection to OKX broke")
+    else:
+        to_client = to_upstream = ended.code
+        reason = ended.reason
+    stats.ended_by = ended.side
+    stats.client_code = None if to_client is None else int(to_client)
+    stats.upstream_code = None if to_upstream is None else int(to_upstream)
+    sides: tuple[
+        tuple[web.WebSocketResponse | aiohttp.ClientWebSocketResponse, int | None, str], ...
+    ]
+    sides = ((client, to_client, reason), (upstream, to_upstream, ""))
+    for ws, code, text in sides:
+        # The side that ended is closed already; close() then returns at once.
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(CLOSE_TIMEOUT):
+                await ws.close(code=code or WSCloseCode.OK, message=close_reason(text))
+
+
+def describe_error(error: object) -> str:
+    """The close reason for an error on OKX's side of the connection."""
+    code = getattr(error, "code", None)
+    if code == WSCloseCode.MESSAGE_TOO_BIG:
+        return "SPX303: OKX sent a message over SIGNPROXY_WS_MAX_MESSAGE_BYTES"
+    return f"SPX301: the connection to OKX broke ({type(error).__name__})"

@@ -25,10 +25,13 @@ BATCH = "/api/v5/trade/batch-orders"
 PROXIES = 3
 LOAD_S = 7.0
 WINDOW_S = 2.0
-# The proxies run with the default margin (100 ms) and wait (1000 ms): the limit is asserted on
-# the emulator's arrival times, so this also shows that requests leave a proxy soon after their
-# turn (waiting requests take turns: no herd of wake-ups delays the one that got room).
-MARGIN: dict[str, str] = {}
+# The limit is asserted on the emulator's arrival times, so this also shows that requests leave a
+# proxy soon after their turn (waiting requests take turns: no herd of wake-ups delays the one
+# that got room). The margin is 300 ms, not the default 100 ms meant for network jitter: here
+# three proxies, the emulator, Redis and the load share two cores, and on a loaded machine a
+# request can wait more than 100 ms for a core between its turn and the emulator (seen twice in
+# full runs beside other work). 300 ms still lets at least 90% of what the limit allows through.
+MARGIN: dict[str, str] = {"SIGNPROXY_RATE_MARGIN_MS": "300"}
 
 
 @pytest.fixture
