@@ -20,7 +20,6 @@ from urllib.parse import quote
 import structlog
 
 from signproxy.errors import UpstreamError
-from signproxy.okx.signing import iso_timestamp
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -118,10 +117,7 @@ class Resolver:
     ) -> Finding | None:
         """One look-up; None when it settles nothing yet."""
         now_ms = self._clock.now_ms()  # read before sending: the look-up is at least this late
-        timestamp = iso_timestamp(now_ms)
-        headers = dict(account.headers)
-        headers["OK-ACCESS-TIMESTAMP"] = timestamp
-        headers["OK-ACCESS-SIGN"] = account.signer.sign_request(timestamp, "GET", target, b"")
+        headers = account.signed_headers(now_ms, "GET", target, b"")
         try:
             answer = await self._upstream.send(
                 "GET", target, headers, b"", base_url=account.upstream

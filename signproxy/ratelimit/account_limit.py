@@ -19,7 +19,6 @@ import structlog
 from signproxy.errors import UpstreamError
 from signproxy.okx import envelope
 from signproxy.okx.rate_limits import ACCOUNT_RATE_LIMIT_PATH, SUB_ACCOUNT_LIMIT
-from signproxy.okx.signing import iso_timestamp
 from signproxy.ratelimit.draws import Request, account_id, draws_for
 
 if TYPE_CHECKING:
@@ -115,12 +114,7 @@ class AccountLimitReader:
             await asyncio.sleep(taken.wait_ms / 1000)
         else:
             return False
-        headers = dict(account.headers)
-        timestamp = iso_timestamp(self._clock.now_ms())
-        headers["OK-ACCESS-TIMESTAMP"] = timestamp
-        headers["OK-ACCESS-SIGN"] = account.signer.sign_request(
-            timestamp, "GET", ACCOUNT_RATE_LIMIT_PATH, b""
-        )
+        headers = account.signed_headers(self._clock.now_ms(), "GET", ACCOUNT_RATE_LIMIT_PATH, b"")
         try:
             answer = await self._upstream.send(
                 "GET", ACCOUNT_RATE_LIMIT_PATH, headers, b"", base_url=account.upstream

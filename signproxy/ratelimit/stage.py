@@ -58,10 +58,6 @@ class Budgets(Protocol):
 
 
 @functools.lru_cache(maxsize=256)
-def _account_id(api_key: str) -> str:
-    return account_id(api_key)
-
-
 class RateBudget(Stage):
     """Keeps every request within OKX's published rate limits."""
 
@@ -94,7 +90,7 @@ class RateBudget(Stage):
             signer = self._selector.accounts.get(exchange.account_name)
         account = None
         if signer is not None:
-            account = _account_id(signer.credentials.api_key.reveal())
+            account = account_id(signer.credentials.api_key.reveal())
         query = exchange.http.query if exchange.method == "GET" and exchange.http else {}
         payload = exchange.payload
         tag = payload.get("tag") if isinstance(payload, dict) else None

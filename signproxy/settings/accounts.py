@@ -12,7 +12,7 @@ import types
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from signproxy.okx.signing import Signer
+from signproxy.okx.signing import Signer, iso_timestamp
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
@@ -80,6 +80,18 @@ class Account:
     def sensitive_values(self) -> tuple[str, ...]:
         """The key, secret and passphrase."""
         return self.credentials.sensitive_values()
+
+    def signed_headers(self, now_ms: int, method: str, target: str, body: bytes) -> dict[str, str]:
+        """The headers of one request the proxy makes itself, signed at ``now_ms`` (OKX time).
+
+        For the proxy's own calls (order look-ups, the switches, the account's rate limit);
+        forwarded requests are signed by the ``sign`` stage, which adds the client's headers.
+        """
+        headers = dict(self.headers)
+        timestamp = iso_timestamp(now_ms)
+        headers["OK-ACCESS-TIMESTAMP"] = timestamp
+        headers["OK-ACCESS-SIGN"] = self.signer.sign_request(timestamp, method, target, body)
+        return headers
 
 
 @dataclass(frozen=True, slots=True)

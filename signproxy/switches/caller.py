@@ -12,7 +12,6 @@ import json
 from typing import TYPE_CHECKING
 
 from signproxy.okx import envelope
-from signproxy.okx.signing import iso_timestamp
 
 if TYPE_CHECKING:
     from signproxy.okx.envelope import Envelope
@@ -40,9 +39,6 @@ class OkxCaller:
             UpstreamError: OKX could not be reached or its answer was unusable.
         """
         raw = b"" if body is None else json.dumps(body, separators=_COMPACT).encode()
-        headers = dict(account.headers)
-        timestamp = iso_timestamp(self._clock.now_ms())
-        headers["OK-ACCESS-TIMESTAMP"] = timestamp
-        headers["OK-ACCESS-SIGN"] = account.signer.sign_request(timestamp, method, target, raw)
+        headers = account.signed_headers(self._clock.now_ms(), method, target, raw)
         answer = await self._upstream.send(method, target, headers, raw, base_url=account.upstream)
         return answer.status, envelope.parse(answer.body, limit=len(answer.body))
