@@ -44,7 +44,8 @@ class Exchange:
     method: str
     raw_path: str
     transport: Transport = "rest"
-    http: web.Request | None = None  # the REST request, or the WebSocket upgrade request
+    # The REST request, or the WebSocket upgrade request; None again once the record is finished.
+    http: web.Request | None = None
     started: float = field(default_factory=time.perf_counter)
 
     # Who: the client token's name (never the token) and the account that signs.
