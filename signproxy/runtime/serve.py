@@ -18,6 +18,7 @@ from aiohttp import web
 
 from signproxy import __version__
 from signproxy.proxy.app import DRAINING, HELD, INFLIGHT, SELECTOR, WS_RELAY, create_app
+from signproxy.runtime.collector import settle
 from signproxy.runtime.connections import ConnectionGate, connection_cap
 from signproxy.runtime.listen import start_listener
 from signproxy.runtime.loop import loop_name
@@ -104,6 +105,7 @@ async def serve(
     listeners = [listener]
     if unix_sock is not None:  # behind the same gate: one connection cap for both
         listeners.append(await loop.create_server(gate, sock=unix_sock, backlog=1024))
+    settle()  # start-up is over: what it made stays for good (runtime/collector.py)
     log.info(
         "signproxy.listening",
         url=f"http://{host}:{port}",
