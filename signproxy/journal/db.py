@@ -100,6 +100,14 @@ class Intent:
     orders: Sequence[Sequence[Any]]
 
 
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What finishes a request's row and its orders' rows (see journal/rows.py)."""
+
+    request: Sequence[Any]  # state, status, okx_code, error, resolution, finished_ms, key
+    orders: Sequence[Sequence[Any]]  # ord_id, s_code, s_msg, outcome, key, idx
+
+
 _INTENT = (
     "INSERT INTO requests (received_ms, account, client, transport, endpoint, action,"
     " request_id, ws_id, exp_time, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'sent')"
@@ -108,28 +116,57 @@ _INTENT_ORDER = (
     "INSERT INTO orders (key, idx, inst_id, side, ord_type, sz, px, cl_ord_id, ord_id,"
     " outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')"
 )
+_OUTCOME = (
+    "UPDATE requests SET state = ?, status = ?, okx_code = ?, error = ?, resolution = ?,"
+    " finished_ms = ? WHERE key = ?"
+)
+_OUTCOME_ORDER = (
+    "UPDATE orders SET ord_id = COALESCE(?, ord_id), s_code = ?, s_msg = ?, outcome = ?"
+    " WHERE key = ? AND idx = ?"
+)
 
 
-def run(conn: sqlite3.Connection, statements: Iterable[Statement | Intent]) -> list[int]:
-    """Run ``statements`` in one transaction (one commit for a batch); the intents' keys."""
+def run(conn: sqlite3.Connection, statements: Iterable[Statement | Intent | Outcome]) -> list[int]:
+    """Run ``statements`` in one transaction (one commit for a batch); the intents' keys.
+
+    An intent's request row is inserted at once (SQLite assigns its key); its order rows, and
+    outcomes' rows, are gathered into one ``executemany`` per statement, run before the next
+    plain :class:`Statement` and at the end. So a batch's order is kept where it matters, and a
+    commit of many orders crosses into SQLite a few times rather than a few times per order.
+    """
     keys: list[int] = []
+    gathered: dict[str, list[Sequence[Any]]] = {}  # SQL -> rows, in first-seen order
     conn.execute("BEGIN")
     try:
         for statement in statements:
             if isinstance(statement, Intent):
                 key = conn.execute(_INTENT, statement.request).lastrowid
                 assert key is not None  # noqa: S101 - an INSERT into a rowid table
-                conn.executemany(_INTENT_ORDER, [(key, *row) for row in statement.orders])
+                rows = gathered.setdefault(_INTENT_ORDER, [])
+                rows.extend((key, *row) for row in statement.orders)
                 keys.append(key)
-            elif statement.many:
-                conn.executemany(statement.sql, statement.params)
+            elif isinstance(statement, Outcome):
+                gathered.setdefault(_OUTCOME, []).append(statement.request)
+                gathered.setdefault(_OUTCOME_ORDER, []).extend(statement.orders)
             else:
-                conn.execute(statement.sql, statement.params)
+                _run_gathered(conn, gathered)
+                if statement.many:
+                    conn.executemany(statement.sql, statement.params)
+                else:
+                    conn.execute(statement.sql, statement.params)
+        _run_gathered(conn, gathered)
     except BaseException:
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
     return keys
+
+
+def _run_gathered(conn: sqlite3.Connection, gathered: dict[str, list[Sequence[Any]]]) -> None:
+    for sql, rows in gathered.items():
+        if rows:
+            conn.executemany(sql, rows)
+    gathered.clear()
 
 
 def recent_claims(conn: sqlite3.Connection, since_ms: int) -> list[dict[str, Any]]:

@@ -10,22 +10,13 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from signproxy.journal.db import Intent, Statement
+from signproxy.journal.db import Intent, Outcome
 from signproxy.okx.exptime import EXPTIME_HEADER
 from signproxy.once.errors import NOT_PLACED_CODE, UNKNOWN_CODE
 
 if TYPE_CHECKING:
     from signproxy.okx.envelope import OrderResult
     from signproxy.proxy.record import Exchange
-
-_OUTCOME = (
-    "UPDATE requests SET state = ?, status = ?, okx_code = ?, error = ?, resolution = ?,"
-    " finished_ms = ? WHERE key = ?"
-)
-_OUTCOME_ORDER = (
-    "UPDATE orders SET ord_id = COALESCE(?, ord_id), s_code = ?, s_msg = ?, outcome = ?"
-    " WHERE key = ? AND idx = ?"
-)
 
 
 def intent(exchange: Exchange) -> Intent:
@@ -70,7 +61,7 @@ def outcome_of(s_code: str | None) -> str:
     return "failed"
 
 
-def outcome(key: int, exchange: Exchange) -> list[Statement]:
+def outcome(key: int, exchange: Exchange) -> Outcome:
     """The rows that finish ``exchange``'s journal entry."""
     error = exchange.error
     # No status: written to OKX and never answered (a WebSocket op without an id).
@@ -92,10 +83,7 @@ def outcome(key: int, exchange: Exchange) -> list[Statement]:
         time.time_ns() // 1_000_000,
         key,
     )
-    return [
-        Statement(_OUTCOME, request),
-        Statement(_OUTCOME_ORDER, _order_rows(key, exchange, unknown=unknown), many=True),
-    ]
+    return Outcome(request, _order_rows(key, exchange, unknown=unknown))
 
 
 def _order_rows(key: int, exchange: Exchange, *, unknown: bool) -> list[tuple[object, ...]]:

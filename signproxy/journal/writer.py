@@ -3,9 +3,11 @@
 :meth:`Journal.intent` queues a request's intent and awaits its commit (in the thread) before the
 request leaves for OKX: if the proxy dies while the request is out, the journal knows about it.
 That commit is not fsynced (WAL, ``synchronous=NORMAL``), so it costs a write into the OS's page
-cache, not a disk flush. Outcomes are queued and not awaited; they are committed with the next
-intent, or after at most 50 ms. Whatever is queued while a commit runs is written by the next
-one, so under load one commit carries many rows.
+cache, not a disk flush. Outcomes are not awaited: they wait in a list beside the queue and are
+committed with the next intent, or after at most 50 ms; only the first outcome after a commit
+wakes the writer, so under load outcomes cost the thread no wake-up of their own. Whatever is
+queued while a commit runs is written by the next one, so under load one commit carries many
+rows, and its intents' futures are settled by one callback on the event loop.
 
 If the database cannot be written (disk full, permissions), the failure is logged and requests
 go on: an order is never refused because the journal failed.
@@ -14,6 +16,7 @@ go on: an order is never refused because the journal failed.
 from __future__ import annotations
 
 import asyncio
+import collections
 import queue
 import threading
 import time
@@ -35,6 +38,7 @@ OUTCOME_DELAY_S = 0.05
 MAX_WAITING = 512
 CHECKPOINT_EVERY = 256  # commits between checkpoints (about a megabyte of WAL at most)
 _STOP = object()
+_OUTCOMES = object()  # wakes the writer: outcomes are waiting beside the queue
 
 
 class Journal:
@@ -45,6 +49,10 @@ class Journal:
         self.path = path
         self._retention_ms = int(retention_s * 1000)
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        # Outcomes, appended by the event loop and taken by the writer at each commit (a deque's
+        # append and popleft are atomic). ``_outcomes_woken``: a wake-up for them is queued.
+        self._outcomes: collections.deque[db.Outcome] = collections.deque()
+        self._outcomes_woken = False
         self._thread: threading.Thread | None = None
         self._log = structlog.get_logger("signproxy")
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -79,7 +87,10 @@ class Journal:
         """Queue the outcome of an exchange whose intent was written."""
         key = exchange.journal_key
         if key is not None and self._thread is not None:
-            self._queue.put((rows.outcome(key, exchange), None))
+            self._outcomes.append(rows.outcome(key, exchange))
+            if not self._outcomes_woken:
+                self._outcomes_woken = True
+                self._queue.put(_OUTCOMES)
 
     async def intent(self, exchange: Exchange) -> None:
         """Write ``exchange``'s intent and wait for the commit; sets ``journal_key``."""
@@ -101,29 +112,41 @@ class Journal:
         self._prune(conn)  # at startup, then hourly
         last_prune = time.monotonic()
         commits = 0
-        waiting: list[tuple[list[Any], Any]] = []  # outcomes not yet committed
+        waiting: list[tuple[list[Any], Any]] = []  # queued work not yet committed
         try:
             while True:
-                if commits >= CHECKPOINT_EVERY and not waiting and self._queue.empty():
+                pending = bool(waiting or self._outcomes)
+                if commits >= CHECKPOINT_EVERY and not pending and self._queue.empty():
                     commits = 0
                     self._checkpoint(conn)
-                batch = self._take(block_s=OUTCOME_DELAY_S if waiting else None)
-                stop = any(item is _STOP for item in batch)
-                waiting += [item for item in batch if item is not _STOP]
+                batch = self._take(block_s=OUTCOME_DELAY_S if pending else None)
+                stop = _STOP in batch
+                waiting += [item for item in batch if item is not _STOP and item is not _OUTCOMES]
                 # Outcomes ride along with the next intent's commit, or go after a short wait:
                 # one commit per order instead of two (a commit costs far more than a row).
                 urgent = any(done is not None for _, done in waiting)
-                if urgent or stop or not batch or len(waiting) >= MAX_WAITING:
-                    self._commit(conn, waiting)
+                many = len(waiting) + len(self._outcomes) >= MAX_WAITING
+                if urgent or stop or not batch or many:
+                    self._commit(conn, self._drain_outcomes(), waiting)
                     waiting = []
                     commits += 1
                 if time.monotonic() - last_prune > PRUNE_EVERY_S:
                     last_prune = time.monotonic()
                     self._prune(conn)
                 if stop:
+                    if self._outcomes:  # queued by the loop after the stop: still written
+                        self._commit(conn, self._drain_outcomes(), [])
                     return
         finally:
             conn.close()
+
+    def _drain_outcomes(self) -> list[db.Outcome]:
+        # Cleared first: an outcome appended after the drain queues a new wake-up.
+        self._outcomes_woken = False
+        drained = []
+        while self._outcomes:
+            drained.append(self._outcomes.popleft())
+        return drained
 
     def _take(self, block_s: float | None) -> list[Any]:
         """Everything queued, after waiting up to ``block_s`` (None: forever) for the first."""
@@ -137,25 +160,34 @@ class Journal:
             except queue.Empty:
                 return batch
 
-    def _commit(self, conn: sqlite3.Connection, work: list[tuple[list[Any], Any]]) -> None:
-        if not work:
+    def _commit(
+        self,
+        conn: sqlite3.Connection,
+        outcomes: list[db.Outcome],
+        work: list[tuple[list[Any], Any]],
+    ) -> None:
+        if not work and not outcomes:
             return
         error: BaseException | None = None
         keys: list[int] = []
         try:
-            keys = db.run(conn, [statement for statements, _ in work for statement in statements])
+            statements = [statement for statements, _ in work for statement in statements]
+            keys = db.run(conn, [*outcomes, *statements])
         except Exception as exc:  # noqa: BLE001 - any database failure: log, never stop serving
             error = exc
             self.failures += 1
             self._log.error(
                 "signproxy.journal_write_failed", path=str(self.path), error=repr(exc)[:200]
             )
-        loop = self._loop
         assigned = iter(keys)
-        for _, done in work:  # only intents wait, each with one key, in the order run
-            if done is not None and loop is not None:
-                key = next(assigned, None) if error is None else None
-                loop.call_soon_threadsafe(_settle, done, key, error)
+        # Only intents wait, each with one key, in the order run.
+        settled = [
+            (done, next(assigned, None) if error is None else None)
+            for _, done in work
+            if done is not None
+        ]
+        if settled and self._loop is not None:
+            self._loop.call_soon_threadsafe(_settle, settled, error)
 
     def _checkpoint(self, conn: sqlite3.Connection) -> None:
         try:
@@ -191,10 +223,13 @@ class Journal:
             conn.close()
 
 
-def _settle(done: asyncio.Future[int], key: int | None, error: BaseException | None) -> None:
-    if done.done():
-        return
-    if error is None and key is not None:
-        done.set_result(key)
-    else:
-        done.set_exception(error or RuntimeError("no key"))
+def _settle(
+    settled: list[tuple[asyncio.Future[int], int | None]], error: BaseException | None
+) -> None:
+    for done, key in settled:
+        if done.done():
+            continue
+        if error is None and key is not None:
+            done.set_result(key)
+        else:
+            done.set_exception(error or RuntimeError("no key"))
