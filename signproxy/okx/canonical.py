@@ -63,12 +63,15 @@ def split_target(raw_target: str, method: str) -> tuple[str, str]:
     return path, raw_target
 
 
-def _reject_duplicates(pairs: list[tuple[str, Any]]) -> None:
-    seen: set[str] = set()
-    for key, _ in pairs:
-        if key in seen:
-            raise InvalidJson(f"duplicate key {key[:64]!r} in a JSON object")
-        seen.add(key)
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise InvalidJson(f"duplicate key {key[:64]!r} in a JSON object")
+            seen.add(key)
+    return obj
 
 
 def _reject_constant(name: str) -> NoReturn:
@@ -76,15 +79,22 @@ def _reject_constant(name: str) -> NoReturn:
 
 
 # Built once: json.loads() with hooks builds a new decoder on every call.
-_VALIDATOR = json.JSONDecoder(object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant)
+_DECODER = json.JSONDecoder(object_pairs_hook=_object, parse_constant=_reject_constant)
 
 
 def body_bytes(raw: bytes, mode: BodyMode) -> bytes:
-    """Validate a JSON body and return the bytes to sign and send.
+    """Validate a JSON body and return the bytes to sign and send (see :func:`parse_body`)."""
+    return parse_body(raw, mode)[0]
+
+
+def parse_body(raw: bytes, mode: BodyMode) -> tuple[bytes, Any]:
+    """Validate a JSON body; return the bytes to sign and send, and the value they hold.
 
     ``canonical`` removes insignificant whitespace and nothing else: key order, string escapes
     and every number literal stay exactly as the client wrote them (``0.00000001`` is not turned
-    into ``1e-08``, big integers stay exact). ``raw`` returns the client's bytes untouched.
+    into ``1e-08``, big integers stay exact). ``raw`` returns the client's bytes untouched. The
+    value is parsed once, here, for the stages that read an order's fields; it is never what is
+    sent.
 
     Raises:
         InvalidJson: not UTF-8, not JSON, a duplicate key, NaN/Infinity, or a top level that is
@@ -97,8 +107,7 @@ def body_bytes(raw: bytes, mode: BodyMode) -> bytes:
     if text.startswith("\ufeff"):
         raise InvalidJson("body starts with a byte order mark")
     try:
-        # The hooks only validate: the parsed value is thrown away, so returning None is fine.
-        _VALIDATOR.decode(text)
+        value = _DECODER.decode(text)
     except json.JSONDecodeError as exc:
         raise InvalidJson(f"body is not valid JSON: {exc.msg} at char {exc.pos}") from None
     except ValueError:
@@ -106,10 +115,9 @@ def body_bytes(raw: bytes, mode: BodyMode) -> bytes:
         raise InvalidJson("body has a number too long to parse") from None
     except RecursionError:
         raise InvalidJson("body is nested too deeply") from None
-    first = text.lstrip(" \t\n\r")[:1]
-    if first not in ("{", "["):
+    if not isinstance(value, (dict, list)):
         raise InvalidJson("body must be a JSON object or array")
     if mode == "raw" or not _JSON_WS.search(text):
-        return raw
+        return raw, value
     # Safe on validated JSON: outside strings, only JSON whitespace separates tokens.
-    return "".join(_TOKEN.findall(text)).encode()
+    return "".join(_TOKEN.findall(text)).encode(), value

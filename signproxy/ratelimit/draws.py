@@ -12,6 +12,7 @@ Redis Cluster hash tag (``{a:...}``), so one Lua script may take them together.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections import Counter
 from dataclasses import dataclass
@@ -62,6 +63,7 @@ class Draw:
         return f"{self.group}{where}: {self.limit} per {self.window_ms / 1000:g} s"
 
 
+@functools.lru_cache(maxsize=256)  # a SHA-256 per request otherwise; keys are few
 def account_id(api_key: str) -> str:
     """A short, stable, non-secret name for an API key's budgets."""
     return hashlib.sha256(api_key.encode()).hexdigest()[:16]

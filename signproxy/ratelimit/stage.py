@@ -15,7 +15,6 @@ If OKX answers ``50011`` or ``50061`` all the same (a bot outside the proxy shar
 from __future__ import annotations
 
 import asyncio
-import functools
 import time
 from typing import TYPE_CHECKING, NoReturn, Protocol
 
@@ -38,6 +37,7 @@ if TYPE_CHECKING:
     from signproxy.settings.rates import RateSettings
 
 MAX_WAIT_HEADER = "X-Signproxy-Max-Wait-Ms"
+_BACK_OFF_CODES = frozenset({RATE_LIMITED, SUB_ACCOUNT_LIMITED})
 _MAX_WAIT_DIGITS = 6
 
 
@@ -57,7 +57,6 @@ class Budgets(Protocol):
         ...
 
 
-@functools.lru_cache(maxsize=256)
 class RateBudget(Stage):
     """Keeps every request within OKX's published rate limits."""
 
@@ -221,8 +220,10 @@ class BackOff:
         """Hold the budgets OKX says are exhausted."""
         if not exchange.rate_draws:
             return
-        codes = {exchange.okx_code, *(result.s_code for result in exchange.results)}
-        for okx_code in sorted(c for c in codes if c in (RATE_LIMITED, SUB_ACCOUNT_LIMITED)):
+        codes = _BACK_OFF_CODES.intersection(
+            (exchange.okx_code, *(result.s_code for result in exchange.results))
+        )
+        for okx_code in sorted(codes):
             sub_account = okx_code == SUB_ACCOUNT_LIMITED
             for draw in exchange.rate_draws:
                 if (draw.group == SUB_ACCOUNT_GROUP) != sub_account:

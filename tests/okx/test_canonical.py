@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from signproxy.errors import InvalidJson, MalformedTarget, NotFound
-from signproxy.okx.canonical import body_bytes, split_target
+from signproxy.okx.canonical import body_bytes, parse_body, split_target
 
 
 @pytest.mark.parametrize(
@@ -85,6 +85,18 @@ def test_canonical_body_round_trips(value: object, indent: int | None) -> None:
     out = body_bytes(raw, "canonical")
     assert json.loads(out) == json.loads(raw)
     assert out == json.dumps(json.loads(raw), separators=(",", ":"), ensure_ascii=False).encode()
+
+
+@given(
+    value=st.dictionaries(st.text(), json_values) | st.lists(json_values),
+    mode=st.sampled_from(["canonical", "raw"]),
+)
+def test_parsed_body_is_the_value_of_the_bytes_sent(value: object, mode: str) -> None:
+    """The value parse_body returns is what the bytes it returns hold, in either mode."""
+    raw = json.dumps(value, indent=1, ensure_ascii=False).encode()
+    out, parsed = parse_body(raw, mode)  # type: ignore[arg-type]
+    assert out == body_bytes(raw, mode)  # type: ignore[arg-type]
+    assert parsed == json.loads(out)
 
 
 @pytest.mark.parametrize(

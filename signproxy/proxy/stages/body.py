@@ -1,17 +1,16 @@
 """Stage ``body``: read, validate and canonicalize the JSON body; the order view.
 
 The bytes this stage leaves in ``exchange.body`` are the ones signed and sent. For an
-order-affecting endpoint the body is parsed once more into ``payload`` and ``orders`` (the
-view every stage that judges orders reads); other requests are not parsed at all.
+order-affecting endpoint the value validation parsed becomes ``payload``, and ``orders`` (the
+view every stage that judges orders reads) is made from it; other requests keep neither.
 """
 
 from __future__ import annotations
 
-import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from signproxy.errors import BodyNotAllowed, BodyRequired, BodyTooLarge, UnsupportedMediaType
-from signproxy.okx.canonical import body_bytes
+from signproxy.okx.canonical import parse_body
 from signproxy.okx.orders import order_endpoint, orders_in
 from signproxy.proxy.pipeline import Next, Stage
 
@@ -43,15 +42,15 @@ class ReadBody(Stage):
             if request.body_exists:
                 raise BodyNotAllowed("GET requests are signed without a body; send none")
             return await call_next(exchange)
-        exchange.body = await self._read(request)
+        exchange.body, value = await self._read(request)
         endpoint = order_endpoint(exchange.method, exchange.path)
         if endpoint is not None:
             exchange.endpoint = endpoint
-            exchange.payload = json.loads(exchange.body)  # validated above: cannot fail
-            exchange.orders = orders_in(exchange.payload, endpoint)
+            exchange.payload = value
+            exchange.orders = orders_in(value, endpoint)
         return await call_next(exchange)
 
-    async def _read(self, request: web.Request) -> bytes:
+    async def _read(self, request: web.Request) -> tuple[bytes, Any]:
         if not request.body_exists:
             raise BodyRequired(_SEND_EMPTY_OBJECT)
         mime, _, params = request.headers.get("Content-Type", "").partition(";")
@@ -63,7 +62,7 @@ class ReadBody(Stage):
         raw = await _read_at_most(request, self._max)
         if not raw:
             raise BodyRequired(_SEND_EMPTY_OBJECT)
-        return body_bytes(raw, self._mode)
+        return parse_body(raw, self._mode)
 
 
 def _utf8_or_unset(params: str) -> bool:
