@@ -38,7 +38,8 @@ CREATE TABLE IF NOT EXISTS requests (
     okx_code TEXT,
     error TEXT,
     resolution TEXT,
-    finished_ms INTEGER
+    finished_ms INTEGER,
+    answer TEXT                   -- the answer a retry is replayed (de-duplication)
 );
 CREATE TABLE IF NOT EXISTS orders (
     key INTEGER NOT NULL REFERENCES requests (key) ON DELETE CASCADE,
@@ -80,6 +81,9 @@ def connect(path: Path, *, create: bool = True) -> sqlite3.Connection:
     conn.execute("PRAGMA foreign_keys=ON")
     if create:
         conn.executescript(SCHEMA)
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(requests)")}
+        if "answer" not in columns:  # a journal written before answers were kept
+            conn.execute("ALTER TABLE requests ADD COLUMN answer TEXT")
     return conn
 
 
@@ -144,6 +148,19 @@ def recent_claims(conn: sqlite3.Connection, since_ms: int) -> list[dict[str, Any
     )
     names = [column[0] for column in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def answer_of(conn: sqlite3.Connection, key: int) -> tuple[str | None, list[dict[str, Any]]]:
+    """A request's kept answer (None when none was kept) and its orders, in order."""
+    row = conn.execute("SELECT answer FROM requests WHERE key = ?", (key,)).fetchone()
+    cursor = conn.execute(
+        "SELECT r.exp_time, o.cl_ord_id, o.ord_id, o.outcome"
+        " FROM requests r JOIN orders o ON o.key = r.key WHERE r.key = ? ORDER BY o.idx",
+        (key,),
+    )
+    names = [column[0] for column in cursor.description]
+    orders = [dict(zip(names, one, strict=True)) for one in cursor.fetchall()]
+    return (row[0] if row is not None else None), orders
 
 
 def checkpoint(conn: sqlite3.Connection) -> None:

@@ -9,6 +9,10 @@ one, so under load one commit carries many rows.
 
 If the database cannot be written (disk full, permissions), the failure is logged and requests
 go on: an order is never refused because the journal failed.
+
+The journal also keeps the answer a de-duplicated retry is replayed (:meth:`Journal.keep_answer`),
+so the de-duplication store holds only a reference per order. A read of it
+(:meth:`Journal.read_answer`) goes through the same queue, after every write queued before it.
 """
 
 from __future__ import annotations
@@ -35,6 +39,15 @@ OUTCOME_DELAY_S = 0.05
 MAX_WAITING = 512
 CHECKPOINT_EVERY = 256  # commits between checkpoints (about a megabyte of WAL at most)
 _STOP = object()
+
+
+class _Read:
+    """A queued read of one request's kept answer (run after the writes queued before it)."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: int) -> None:
+        self.key = key
 
 
 class Journal:
@@ -92,6 +105,25 @@ class Journal:
         except Exception:  # noqa: BLE001 - logged by the writer; the order goes on
             return
 
+    def keep_answer(self, key: int, answer: str) -> None:
+        """Queue ``answer`` (text) as request ``key``'s answer to replay to a retry."""
+        if self._thread is not None:
+            self._queue.put(([db.Statement(_KEEP_ANSWER, (answer, key))], None))
+
+    async def read_answer(self, key: int) -> tuple[str | None, list[dict[str, Any]]]:
+        """Request ``key``'s kept answer (None if none was) and its orders' rows.
+
+        Raises:
+            sqlite3.Error, RuntimeError: the journal cannot be read (or is not open).
+        """
+        if self._thread is None:
+            msg = "the journal is not open"
+            raise RuntimeError(msg)
+        done: asyncio.Future[tuple[str | None, list[dict[str, Any]]]]
+        done = asyncio.get_running_loop().create_future()
+        self._queue.put((_Read(key), done))
+        return await done
+
     def write(self, statements: list[db.Statement]) -> None:
         """Queue ``statements`` (startup resolution's outcomes)."""
         if self._thread is not None:
@@ -137,7 +169,25 @@ class Journal:
             except queue.Empty:
                 return batch
 
-    def _commit(self, conn: sqlite3.Connection, work: list[tuple[list[Any], Any]]) -> None:
+    def _commit(self, conn: sqlite3.Connection, work: list[tuple[Any, Any]]) -> None:
+        reads = [(item, done) for item, done in work if isinstance(item, _Read)]
+        if reads:
+            work = [(item, done) for item, done in work if not isinstance(item, _Read)]
+        self._write(conn, work)
+        for read, done in reads:  # after the writes: they see every answer kept before them
+            self._read(conn, read, done)
+
+    def _read(self, conn: sqlite3.Connection, read: _Read, done: asyncio.Future[Any]) -> None:
+        result: Any = None
+        error: BaseException | None = None
+        try:
+            result = db.answer_of(conn, read.key)
+        except Exception as exc:  # noqa: BLE001 - handed to the reader, which decides
+            error = exc
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(_settle, done, result, error)
+
+    def _write(self, conn: sqlite3.Connection, work: list[tuple[Any, Any]]) -> None:
         if not work:
             return
         error: BaseException | None = None
@@ -191,10 +241,13 @@ class Journal:
             conn.close()
 
 
-def _settle(done: asyncio.Future[int], key: int | None, error: BaseException | None) -> None:
+_KEEP_ANSWER = "UPDATE requests SET answer = ? WHERE key = ?"
+
+
+def _settle(done: asyncio.Future[Any], result: object, error: BaseException | None) -> None:
     if done.done():
         return
-    if error is None and key is not None:
-        done.set_result(key)
+    if error is None and result is not None:
+        done.set_result(result)
     else:
-        done.set_exception(error or RuntimeError("no key"))
+        done.set_exception(error or RuntimeError("no result"))

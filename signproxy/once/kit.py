@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import structlog
 
 from signproxy.journal.writer import Journal
-from signproxy.once.dedup import MemoryStore
+from signproxy.once.dedup_memory import MemoryStore
 from signproxy.once.dedup_redis import RedisStore
 from signproxy.once.resolver import Resolver
 from signproxy.once.startup import resolve_leftovers, restore_claims
@@ -63,7 +63,7 @@ class OrderSafety:
             self.store = (
                 RedisStore(redis, options.dedup_window_s)
                 if redis is not None
-                else MemoryStore(options.dedup_window_s)
+                else MemoryStore(options.dedup_window_s, answers=self.journal)
             )
         self.client_order_id = ClientOrderId(options.clordid_prefix, settings.body_mode)
         self.dedup = (
