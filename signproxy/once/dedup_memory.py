@@ -10,8 +10,8 @@ by default: 100,000 ids and more), so memory per claim is what this store is bui
 - A claim in flight refers to an attempt object (the event a retry waits on), held only while
   the attempt is in flight.
 - A finished attempt's answer is kept in the order journal when the request has a journal row
-  (:class:`AnswerKeeper`; about 200 bytes per order stay in memory), else here, with its claims
-  (about 600 bytes more per order).
+  (:class:`AnswerKeeper`; about 200 bytes per order stay in memory), else here, with its claims,
+  as text (about 500 bytes more per order).
 - Claims are filed in generations of window/16 seconds; a generation is dropped whole once its
   last claim has expired, so pruning costs nothing per request. A claim's own expiry is exact:
   it is checked when the claim is found.
@@ -84,7 +84,7 @@ class _Generation:
     def __init__(self, start: float) -> None:
         self.start = start
         self.claims: dict[str, dict[str, bytes]] = {}  # account -> client order id -> record
-        self.answers: dict[int, Stored] = {}
+        self.answers: dict[int, str] = {}  # answers kept here, as Stored.dumps() text
 
 
 def _fingerprint(text: str) -> bytes:
@@ -248,7 +248,7 @@ class MemoryStore:
             self._keeper.keep_answer(journal_key, stored.dumps())
             return _JOURNAL, journal_key
         number = next(self._numbers)
-        self._current(now).answers[number] = stored
+        self._current(now).answers[number] = stored.dumps()
         return _MEMORY, number
 
     async def _claim_of(self, record: _Record) -> Claim:
@@ -261,11 +261,11 @@ class MemoryStore:
         state = _STATES[record.state]
         owner = _owner(record.where, record.ref)
         if record.where == _MEMORY:
-            stored = next(
+            text = next(
                 (g.answers[record.ref] for g in self._generations if record.ref in g.answers),
                 None,
             )
-            return Claim("existing", owner, state, stored)
+            return Claim("existing", owner, state, Stored.loads(text) if text else None)
         return await self._read(record.ref, owner, state)
 
     async def _read(self, key: int, owner: str, state: State) -> Claim:

@@ -15,10 +15,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import secrets
 from typing import TYPE_CHECKING, Any
 
 from signproxy.errors import PROXY_ERROR_HEADER, SignproxyError, UpstreamDisconnected
+from signproxy.ids import UniqueIds
 from signproxy.okx.orders import Action
 from signproxy.once import answers
 from signproxy.once.dedup import Ending, Stored, stored_from
@@ -72,6 +72,7 @@ class Dedup(Stage):
         self._wait_s = wait_s
         self._window_s = window_s
         self._tasks: set[asyncio.Task[None]] = set()
+        self._owner_ids = UniqueIds()
 
     async def run(self, exchange: Exchange, call_next: Next) -> Answer:
         """Send a first attempt; answer a retry from the first attempt."""
@@ -83,7 +84,7 @@ class Dedup(Stage):
             return await call_next(exchange)
         account = exchange.account_name or ""
         for _ in range(_CLAIM_TRIES):
-            owner = secrets.token_hex(8)
+            owner = self._owner_ids()
             claim = await self._store.claim(account, items, owner)
             if claim.kind == "new":
                 return await self._first(exchange, call_next, account, items, owner)
