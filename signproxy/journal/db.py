@@ -83,8 +83,20 @@ def connect(path: Path, *, create: bool = True) -> sqlite3.Connection:
         conn.executescript(SCHEMA)
         columns = {row[1] for row in conn.execute("PRAGMA table_info(requests)")}
         if "answer" not in columns:  # a journal written before answers were kept
-            conn.execute("ALTER TABLE requests ADD COLUMN answer TEXT")
+            add_answer_column(conn)
     return conn
+
+
+def add_answer_column(conn: sqlite3.Connection) -> None:
+    """Add ``requests.answer`` to a journal written before answers were kept.
+
+    Workers open the journal at once: when another one added it first, that is fine.
+    """
+    try:
+        conn.execute("ALTER TABLE requests ADD COLUMN answer TEXT")
+    except sqlite3.OperationalError as exc:
+        if "duplicate column" not in str(exc):
+            raise
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +187,9 @@ def prune(conn: sqlite3.Connection, before_ms: int) -> int:
         "SELECT key FROM requests WHERE received_ms >= ? ORDER BY key LIMIT 1", (before_ms,)
     ).fetchone()
     if kept is None:
-        cursor = conn.execute("DELETE FROM requests")
+        # Everything is old, but the newest row stays: SQLite gives a new row the largest key
+        # plus one, so keys (which claims in memory refer to) are never handed out twice.
+        cursor = conn.execute("DELETE FROM requests WHERE key < (SELECT MAX(key) FROM requests)")
     else:
         cursor = conn.execute("DELETE FROM requests WHERE key < ?", (kept[0],))
     return cursor.rowcount

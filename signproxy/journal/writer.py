@@ -83,6 +83,14 @@ class Journal:
         self._queue.put(_STOP)
         await asyncio.to_thread(self._thread.join, 10.0)
         self._thread = None
+        # Whatever was queued behind the stop is not written; a reader waiting for it is told.
+        while True:
+            try:
+                _, done = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if done is not None and not done.done():
+                done.set_exception(RuntimeError("the journal closed"))
 
     # Observer protocol (proxy/outcome.py): the outcome of every journalled exchange.
     def request_started(self) -> None:

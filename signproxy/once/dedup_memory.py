@@ -44,6 +44,7 @@ _IN_FLIGHT, _JOURNAL, _MEMORY = 0, 1, 2  # where a claim's attempt (or answer) i
 _OWNER_PREFIX = {_JOURNAL: "journal-", _MEMORY: "memory-"}
 _ANY = b"\xff" * 16  # the fingerprint of a claim restored from the journal: any order matches
 _GENERATIONS = 16
+_SERVER_ERROR = 500
 
 
 class AnswerKeeper(Protocol):
@@ -171,43 +172,55 @@ class MemoryStore:
         """
         attempt = self._owners.pop(owner, None)
         journal_key = ending.journal_key
-        holder: tuple[int, int] | None
         if attempt is not None:
             del self._in_flight[attempt.number]
             holder = (_IN_FLIGHT, attempt.number)
         else:
-            holder = _parse_owner(owner)
-            if holder is None:
+            parsed = _parse_owner(owner)
+            if parsed is None:
                 return
+            holder = parsed
             if holder[0] == _JOURNAL and journal_key is None:
                 journal_key = holder[1]  # the settled answer replaces the journalled one
         now = time.monotonic()
-        for cl_ord_id in ending.release:
-            hit = self._find(account, cl_ord_id, now)
-            if hit is not None and (hit[1].where, hit[1].ref) == holder:
-                del hit[0].claims[account][cl_ord_id]
-        state = ending.state if ending.keep else "released"
-        where, ref = self._keep_answer(ending.stored, journal_key, now)
-        for cl_ord_id in ending.keep:
-            hit = self._find(account, cl_ord_id, now)
-            if hit is not None and (hit[1].where, hit[1].ref) == holder:
-                record = hit[1]
-                hit[0].claims[account][cl_ord_id] = _RECORD.pack(
-                    record.fingerprint, record.expires, _STATE_NUMBER[state], where, ref
-                )
+        self._rewrite(account, ending.release, holder, now, None)
+        result = Claim("existing", owner, "released", ending.stored)
+        if ending.keep:  # else nothing stays claimed: no answer to keep for a retry
+            where, ref = self._keep_answer(ending.stored, journal_key, now)
+            state = _STATE_NUMBER[ending.state]
+            self._rewrite(account, ending.keep, holder, now, (state, where, ref))
+            result = Claim("existing", _owner(where, ref), ending.state, ending.stored)
         if attempt is not None:
-            attempt.result = Claim("existing", _owner(where, ref), state, ending.stored)
+            attempt.result = result
             if attempt.ended is not None:
                 attempt.ended.set()
 
-    async def wait(self, account: str, cl_ord_id: str, owner: str, within: float) -> Claim:
+    def _rewrite(
+        self,
+        account: str,
+        ids: Sequence[str],
+        holder: tuple[int, int],
+        now: float,
+        kept: tuple[int, int, int] | None,
+    ) -> None:
+        """``holder``'s claims on ``ids``: released (``kept`` None) or kept (state, where, ref)."""
+        for cl_ord_id in ids:
+            hit = self._find(account, cl_ord_id, now)
+            if hit is None or (hit[1].where, hit[1].ref) != holder:
+                continue  # expired, or released and claimed again by another attempt
+            generation, record = hit
+            if kept is None:
+                del generation.claims[account][cl_ord_id]
+            else:
+                generation.claims[account][cl_ord_id] = _RECORD.pack(
+                    record.fingerprint, record.expires, *kept
+                )
+
+    async def wait(self, account: str, cl_ord_id: str, owner: str, within: float) -> Claim:  # noqa: ARG002 - the Store protocol's arguments
         """Wait for the attempt to end; its claim then (``released``: the ids are free)."""
         attempt = self._owners.get(owner)
-        if attempt is None:  # ended already: whoever holds the id now
-            hit = self._find(account, cl_ord_id, time.monotonic())
-            if hit is None or hit[1].where == _IN_FLIGHT:
-                return Claim("existing", owner, "released")
-            return await self._claim_of(hit[1])
+        if attempt is None:  # not in flight here (ended, or another store's): claim again
+            return Claim("existing", owner, "released")
         if attempt.ended is None:
             attempt.ended = asyncio.Event()
         try:
@@ -255,7 +268,9 @@ class MemoryStore:
         """The claim of a found record (a finished attempt's answer read where it is kept)."""
         if record.where == _IN_FLIGHT:
             attempt = self._in_flight.get(record.ref)
-            if attempt is None:  # cannot happen: an attempt's end rewrites its claims
+            if attempt is None:  # cannot happen: an attempt's end rewrites its claims. If it
+                # did, the stage would claim again, find this record, and after three tries
+                # answer SPX301: never a send.
                 return Claim("existing", "", "released")
             return Claim("existing", attempt.owner, "inflight")
         state = _STATES[record.state]
@@ -278,7 +293,15 @@ class MemoryStore:
             self._log.error("signproxy.journal_unreadable", error=repr(exc)[:200])
             text, rows = None, []
         if text is not None:
-            return Claim("existing", owner, state, Stored.loads(text))
+            try:
+                kept = Stored.loads(text)
+            except (ValueError, KeyError, TypeError) as exc:  # damaged: rebuilt from the rows
+                self._log.error("signproxy.journal_unreadable", error=repr(exc)[:200])
+            else:
+                # A placed order's answer is never a 5xx: such a kept answer is an unknown
+                # outcome settled since (at a start, in the rows), answered from the rows.
+                if not (state == "done" and kept.status >= _SERVER_ERROR):
+                    return Claim("existing", owner, state, kept)
         rebuilt_state, stored = stored_from_rows(rows)
         return Claim("existing", owner, rebuilt_state, stored)
 

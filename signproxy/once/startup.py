@@ -95,7 +95,8 @@ async def resolve_leftovers(
         state = "unknown" if resolution == "unknown" else "resolved"
         statements.append(
             Statement(
-                "UPDATE requests SET state = ?, resolution = ? WHERE key = ?",
+                # The kept answer said "unknown": a retry now gets one rebuilt from the rows.
+                "UPDATE requests SET state = ?, resolution = ?, answer = NULL WHERE key = ?",
                 (state, resolution, key),
             )
         )

@@ -154,3 +154,83 @@ async def test_an_old_journal_gains_the_answer_column(tmp_path: Path) -> None:
         assert db.answer_of(conn, key)[0] is None
     finally:
         conn.close()
+
+
+async def test_waiting_for_an_owner_this_store_does_not_hold_means_claim_again() -> None:
+    """wait() for an unknown owner answers released, never another attempt's answer."""
+    store = MemoryStore(60)
+    await store.claim("main", [("x1", "a" * 32)], "A")
+    store.end("main", "A", Ending(["x1"], [], "done", ANSWER))
+    got = await store.wait("main", "x1", "someone-else", 0.01)
+    assert (got.state, got.stored) == ("released", None)
+
+
+async def test_an_attempt_that_placed_nothing_keeps_no_answer(tmp_path: Path) -> None:
+    """Released ids leave nothing behind: the same id may go again, and no answer is kept."""
+    path = tmp_path / "journal.db"
+    key = _journalled(path, ["a1"])
+    journal = Journal(path, 3600)
+    await journal.start()
+    try:
+        store = MemoryStore(60, answers=journal)
+        gc.collect()
+        before = len(gc.get_objects())
+        refused = Stored(200, b'{"code":"1","msg":"","data":[]}', {})
+        for n in range(1000):
+            await store.claim("main", [(f"r{n}", "b" * 32)], f"o{n}")
+            store.end("main", f"o{n}", Ending([], [f"r{n}"], "done", refused, journal_key=key))
+        assert len(store) == 0
+        gc.collect()
+        assert len(gc.get_objects()) - before < 100
+        assert (await journal.read_answer(key))[0] is None  # nothing written either
+    finally:
+        await journal.close()
+
+
+async def test_a_kept_unknown_answer_settled_at_a_start_is_answered_from_the_rows(
+    tmp_path: Path,
+) -> None:
+    """A restored 'placed' claim whose kept answer still says unknown gets the rows' answer."""
+    path = tmp_path / "journal.db"
+    key = _journalled(path, ["a1"], outcome="ok")
+    unknown = Stored(502, b'{"code":"SPX301","msg":"unknown","data":[]}', {})
+    conn = db.connect(path)
+    conn.execute("UPDATE requests SET answer = ? WHERE key = ?", (unknown.dumps(), key))
+    conn.close()
+    journal = Journal(path, 3600)
+    await journal.start()
+    try:
+        store = MemoryStore(60, answers=journal)
+        store.restore("main", ["a1"], journal_key=key, age_s=1.0, state="done")
+        retry = await store.claim("main", [("a1", "x")], "B")
+    finally:
+        await journal.close()
+    assert retry.state == "done"
+    assert retry.stored is not None
+    assert retry.stored.status == 200
+    assert b'"ordId": "77"' in retry.stored.body
+
+
+def test_pruning_everything_never_hands_a_key_out_twice(tmp_path: Path) -> None:
+    """Claims refer to journal keys: after a prune of every row, new rows get new keys."""
+    path = tmp_path / "journal.db"
+    first = _journalled(path, ["a1"])
+    conn = db.connect(path)
+    try:
+        db.prune(conn, int(time.time() * 1000) + 60_000)  # everything is older than that
+    finally:
+        conn.close()
+    assert _journalled(path, ["b1"]) > first
+
+
+def test_a_worker_that_finds_the_answer_column_added_meanwhile_opens_the_journal(
+    tmp_path: Path,
+) -> None:
+    """Two workers upgrading an old journal at once: the second one's ALTER is not an error."""
+    path = tmp_path / "journal.db"
+    _journalled(path, ["a1"])  # a journal with the column (the other worker was first)
+    conn = db.connect(path)
+    try:
+        db.add_answer_column(conn)
+    finally:
+        conn.close()
