@@ -162,6 +162,27 @@ def recent_claims(conn: sqlite3.Connection, since_ms: int) -> list[dict[str, Any
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
+def forget_answers(conn: sqlite3.Connection, from_key: int, before_ms: int) -> int:
+    """Clear the kept answers of requests from ``from_key`` received before ``before_ms``.
+
+    Returns the key to start from next time: each call scans only the requests since the last.
+    """
+    row = conn.execute(
+        "SELECT key FROM requests WHERE key >= ? AND received_ms >= ? ORDER BY key LIMIT 1",
+        (from_key, before_ms),
+    ).fetchone()
+    if row is None:
+        (last,) = conn.execute("SELECT COALESCE(MAX(key), 0) FROM requests").fetchone()
+        end = int(last) + 1
+    else:
+        end = int(row[0])
+    conn.execute(
+        "UPDATE requests SET answer = NULL WHERE key >= ? AND key < ? AND answer IS NOT NULL",
+        (from_key, end),
+    )
+    return end
+
+
 def answer_of(conn: sqlite3.Connection, key: int) -> tuple[str | None, list[dict[str, Any]]]:
     """A request's kept answer (None when none was kept) and its orders, in order."""
     row = conn.execute("SELECT answer FROM requests WHERE key = ?", (key,)).fetchone()

@@ -53,10 +53,16 @@ class _Read:
 class Journal:
     """The order journal of one process (several processes may share the file)."""
 
-    def __init__(self, path: Path, retention_s: float) -> None:
-        """Write to ``path``; rows older than ``retention_s`` are pruned hourly."""
+    def __init__(self, path: Path, retention_s: float, answers_s: float = 0.0) -> None:
+        """Write to ``path``; rows older than ``retention_s`` are pruned hourly.
+
+        Kept answers are cleared hourly once ``answers_s`` (the de-duplication window, plus a
+        minute) has passed: a retry can no longer come, and they would double the file's size.
+        """
         self.path = path
         self._retention_ms = int(retention_s * 1000)
+        self._answers_ms = int((answers_s + 60) * 1000)
+        self._answers_from = 0  # requests before this key have no kept answer any more
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._log = structlog.get_logger("signproxy")
@@ -230,6 +236,12 @@ class Journal:
             return
         if removed:
             self._log.info("signproxy.journal_pruned", requests=removed)
+        try:
+            self._answers_from = db.forget_answers(
+                conn, self._answers_from, time.time_ns() // 1_000_000 - self._answers_ms
+            )
+        except Exception as exc:  # noqa: BLE001 - the next prune will try again
+            self._log.error("signproxy.journal_prune_failed", error=repr(exc)[:200])
         self._checkpoint(conn)
 
     def read_recent_claims(self, since_ms: int) -> list[dict[str, Any]]:

@@ -50,7 +50,9 @@ class OrderSafety:
         options = settings.order_safety
         self._settings = settings
         self.journal = (
-            Journal(options.journal, options.journal_retention_s) if options.journal else None
+            Journal(options.journal, options.journal_retention_s, options.dedup_window_s)
+            if options.journal
+            else None
         )
         self.resolver = (
             Resolver(upstream, clock, options.resolve_timeout_s)

@@ -234,3 +234,25 @@ def test_a_worker_that_finds_the_answer_column_added_meanwhile_opens_the_journal
         db.add_answer_column(conn)
     finally:
         conn.close()
+
+
+def test_answers_are_cleared_after_the_window_and_rows_stay(tmp_path: Path) -> None:
+    """Kept answers go once no retry can come; the rows stay for their retention."""
+    path = tmp_path / "journal.db"
+    old, new = _journalled(path, ["a1"]), _journalled(path, ["b1"])
+    conn = db.connect(path)
+    try:
+        for key in (old, new):
+            conn.execute("UPDATE requests SET answer = 'x' WHERE key = ?", (key,))
+        conn.execute(
+            "UPDATE requests SET received_ms = received_ms - 3600000 WHERE key = ?", (old,)
+        )
+        cutoff = int(time.time() * 1000) - 600_000
+        next_from = db.forget_answers(conn, 0, cutoff)
+        assert db.answer_of(conn, old) == (None, db.answer_of(conn, old)[1])
+        assert db.answer_of(conn, old)[1]  # the order's row is still there
+        assert db.answer_of(conn, new)[0] == "x"
+        assert next_from == new
+        assert db.forget_answers(conn, next_from, cutoff) == new  # nothing more to clear
+    finally:
+        conn.close()
