@@ -102,11 +102,7 @@ def main() -> None:
         os.chdir(tmp)  # no checkout's ./.env, no stray journal
         procs = Processes(Path(tmp))
         try:
-            upstream_port = free_port()
-            if servers.nginx_available():
-                servers.start_nginx_upstream(procs, upstream_port)
-            else:
-                servers.start_python_upstream(procs, upstream_port)
+            upstream = servers.start_upstream(procs)
             redis_port = free_port()
             if "both-redis" in wanted:
                 redis = shutil.which("redis-server")
@@ -133,7 +129,7 @@ def main() -> None:
                 name: {k: v.format(redis_port=redis_port) for k, v in CONFIGS[name].items()}
                 for name in wanted
             }
-            results = measure(procs, f"http://127.0.0.1:{upstream_port}", envs, args)
+            results = measure(procs, upstream, envs, args)
             for name, row in results.items():
                 print(json.dumps({"config": name, **row}), flush=True)
         finally:

@@ -31,7 +31,8 @@ from servers import ORDER_BODY, free_port, wait_for_port
 from signproxy.journal.writer import Journal
 from signproxy.okx.clordid import IdMaker, insert_ids
 from signproxy.okx.orders import ORDER_ENDPOINTS, orders_in
-from signproxy.once.dedup import MemoryStore, Stored
+from signproxy.once.dedup import Stored
+from signproxy.once.dedup_memory import MemoryStore
 from signproxy.once.dedup_redis import RedisStore
 from signproxy.proxy.record import Exchange
 from signproxy.proxy.stages.dedup import _ending, _items

@@ -83,12 +83,7 @@ def main() -> None:
     load = Load(workdir, use_wrk=wrk_available())
     rows = {}
     try:
-        up_port = free_port()
-        if servers.nginx_available():
-            servers.start_nginx_upstream(procs, up_port)
-        else:
-            servers.start_python_upstream(procs, up_port)
-        upstream = f"http://127.0.0.1:{up_port}"
+        upstream = servers.start_upstream(procs)
         for name in ("bare signer", "signproxy"):
             port = free_port()
             if name == "bare signer":

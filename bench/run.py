@@ -169,6 +169,16 @@ def cpu_and_latency(
         )
         variants.append(variant)
         cpu_targets.append(Target(f"without {feature.name}", variant.pid, port))
+    if present:
+        # Every feature off at once: what is left is the proxy's own floor (guard, pipeline,
+        # record, upstream client), so the gap to the bare signer is split in two.
+        port = free_port()
+        offs = {feature.variable: feature.off for feature in present}
+        variant = servers.start_signproxy(
+            procs, port, upstream, name="off-all", extra_env=DEFAULTS | offs
+        )
+        variants.append(variant)
+        cpu_targets.append(Target("with every feature above off", variant.pid, port))
     cpu_rounds(load, cpu_targets, args.rounds, args.seconds)
     for variant in variants:
         procs.stop(variant)

@@ -234,6 +234,16 @@ def start_python_upstream(
         wait_for_port(tls_port, procs._procs[-1])  # noqa: SLF001 - the one just started
 
 
+def start_upstream(procs: Processes) -> str:
+    """Start nginx (or, without it, the Python stand-in) answering orders; its base URL."""
+    port = free_port()
+    if nginx_available():
+        start_nginx_upstream(procs, port)
+    else:
+        start_python_upstream(procs, port)
+    return f"http://127.0.0.1:{port}"
+
+
 def start_signproxy(
     procs: Processes,
     port: int,

@@ -38,7 +38,8 @@ CREATE TABLE IF NOT EXISTS requests (
     okx_code TEXT,
     error TEXT,
     resolution TEXT,
-    finished_ms INTEGER
+    finished_ms INTEGER,
+    answer TEXT                   -- the answer a retry is replayed (de-duplication)
 );
 CREATE TABLE IF NOT EXISTS orders (
     key INTEGER NOT NULL REFERENCES requests (key) ON DELETE CASCADE,
@@ -80,7 +81,22 @@ def connect(path: Path, *, create: bool = True) -> sqlite3.Connection:
     conn.execute("PRAGMA foreign_keys=ON")
     if create:
         conn.executescript(SCHEMA)
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(requests)")}
+        if "answer" not in columns:  # a journal written before answers were kept
+            add_answer_column(conn)
     return conn
+
+
+def add_answer_column(conn: sqlite3.Connection) -> None:
+    """Add ``requests.answer`` to a journal written before answers were kept.
+
+    Workers open the journal at once: when another one added it first, that is fine.
+    """
+    try:
+        conn.execute("ALTER TABLE requests ADD COLUMN answer TEXT")
+    except sqlite3.OperationalError as exc:
+        if "duplicate column" not in str(exc):
+            raise
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +199,40 @@ def recent_claims(conn: sqlite3.Connection, since_ms: int) -> list[dict[str, Any
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
+def forget_answers(conn: sqlite3.Connection, from_key: int, before_ms: int) -> int:
+    """Clear the kept answers of requests from ``from_key`` received before ``before_ms``.
+
+    Returns the key to start from next time: each call scans only the requests since the last.
+    """
+    row = conn.execute(
+        "SELECT key FROM requests WHERE key >= ? AND received_ms >= ? ORDER BY key LIMIT 1",
+        (from_key, before_ms),
+    ).fetchone()
+    if row is None:
+        (last,) = conn.execute("SELECT COALESCE(MAX(key), 0) FROM requests").fetchone()
+        end = int(last) + 1
+    else:
+        end = int(row[0])
+    conn.execute(
+        "UPDATE requests SET answer = NULL WHERE key >= ? AND key < ? AND answer IS NOT NULL",
+        (from_key, end),
+    )
+    return end
+
+
+def answer_of(conn: sqlite3.Connection, key: int) -> tuple[str | None, list[dict[str, Any]]]:
+    """A request's kept answer (None when none was kept) and its orders, in order."""
+    row = conn.execute("SELECT answer FROM requests WHERE key = ?", (key,)).fetchone()
+    cursor = conn.execute(
+        "SELECT r.exp_time, o.cl_ord_id, o.ord_id, o.outcome"
+        " FROM requests r JOIN orders o ON o.key = r.key WHERE r.key = ? ORDER BY o.idx",
+        (key,),
+    )
+    names = [column[0] for column in cursor.description]
+    orders = [dict(zip(names, one, strict=True)) for one in cursor.fetchall()]
+    return (row[0] if row is not None else None), orders
+
+
 def checkpoint(conn: sqlite3.Connection) -> None:
     """Copy the WAL into the database as far as readers allow (never waits for them)."""
     conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
@@ -195,7 +245,9 @@ def prune(conn: sqlite3.Connection, before_ms: int) -> int:
         "SELECT key FROM requests WHERE received_ms >= ? ORDER BY key LIMIT 1", (before_ms,)
     ).fetchone()
     if kept is None:
-        cursor = conn.execute("DELETE FROM requests")
+        # Everything is old, but the newest row stays: SQLite gives a new row the largest key
+        # plus one, so keys (which claims in memory refer to) are never handed out twice.
+        cursor = conn.execute("DELETE FROM requests WHERE key < (SELECT MAX(key) FROM requests)")
     else:
         cursor = conn.execute("DELETE FROM requests WHERE key < ?", (kept[0],))
     return cursor.rowcount

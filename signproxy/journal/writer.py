@@ -11,6 +11,11 @@ rows, and its intents' futures are settled by one callback on the event loop.
 
 If the database cannot be written (disk full, permissions), the failure is logged and requests
 go on: an order is never refused because the journal failed.
+
+The journal also keeps the answer a de-duplicated retry is replayed (:meth:`Journal.keep_answer`),
+so the de-duplication store holds only a reference per order. A read of it
+(:meth:`Journal.read_answer`) goes through the same queue, after every write queued before it
+(and every outcome: a commit takes all the outcomes waiting when it starts).
 """
 
 from __future__ import annotations
@@ -41,13 +46,28 @@ _STOP = object()
 _OUTCOMES = object()  # wakes the writer: outcomes are waiting beside the queue
 
 
+class _Read:
+    """A queued read of one request's kept answer (run after the writes queued before it)."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: int) -> None:
+        self.key = key
+
+
 class Journal:
     """The order journal of one process (several processes may share the file)."""
 
-    def __init__(self, path: Path, retention_s: float) -> None:
-        """Write to ``path``; rows older than ``retention_s`` are pruned hourly."""
+    def __init__(self, path: Path, retention_s: float, answers_s: float = 0.0) -> None:
+        """Write to ``path``; rows older than ``retention_s`` are pruned hourly.
+
+        Kept answers are cleared hourly once ``answers_s`` (the de-duplication window, plus a
+        minute) has passed: a retry can no longer come, and they would double the file's size.
+        """
         self.path = path
         self._retention_ms = int(retention_s * 1000)
+        self._answers_ms = int((answers_s + 60) * 1000)
+        self._answers_from = 0  # requests before this key have no kept answer any more
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         # Outcomes, appended by the event loop and taken by the writer at each commit (a deque's
         # append and popleft are atomic). ``_outcomes_woken``: a wake-up for them is queued.
@@ -78,6 +98,15 @@ class Journal:
         self._queue.put(_STOP)
         await asyncio.to_thread(self._thread.join, 10.0)
         self._thread = None
+        # Whatever was queued behind the stop is not written; a reader waiting for it is told.
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            done = item[1] if isinstance(item, tuple) else None
+            if done is not None and not done.done():
+                done.set_exception(RuntimeError("the journal closed"))
 
     # Observer protocol (proxy/outcome.py): the outcome of every journalled exchange.
     def request_started(self) -> None:
@@ -103,6 +132,25 @@ class Journal:
         except Exception:  # noqa: BLE001 - logged by the writer; the order goes on
             return
 
+    def keep_answer(self, key: int, answer: str) -> None:
+        """Queue ``answer`` (text) as request ``key``'s answer to replay to a retry."""
+        if self._thread is not None:
+            self._queue.put(([db.Statement(_KEEP_ANSWER, (answer, key))], None))
+
+    async def read_answer(self, key: int) -> tuple[str | None, list[dict[str, Any]]]:
+        """Request ``key``'s kept answer (None if none was) and its orders' rows.
+
+        Raises:
+            sqlite3.Error, RuntimeError: the journal cannot be read (or is not open).
+        """
+        if self._thread is None:
+            msg = "the journal is not open"
+            raise RuntimeError(msg)
+        done: asyncio.Future[tuple[str | None, list[dict[str, Any]]]]
+        done = asyncio.get_running_loop().create_future()
+        self._queue.put((_Read(key), done))
+        return await done
+
     def write(self, statements: list[db.Statement]) -> None:
         """Queue ``statements`` (startup resolution's outcomes)."""
         if self._thread is not None:
@@ -112,7 +160,7 @@ class Journal:
         self._prune(conn)  # at startup, then hourly
         last_prune = time.monotonic()
         commits = 0
-        waiting: list[tuple[list[Any], Any]] = []  # queued work not yet committed
+        waiting: list[tuple[Any, Any]] = []  # queued work not yet committed
         try:
             while True:
                 pending = bool(waiting or self._outcomes)
@@ -161,10 +209,27 @@ class Journal:
                 return batch
 
     def _commit(
-        self,
-        conn: sqlite3.Connection,
-        outcomes: list[db.Outcome],
-        work: list[tuple[list[Any], Any]],
+        self, conn: sqlite3.Connection, outcomes: list[db.Outcome], work: list[tuple[Any, Any]]
+    ) -> None:
+        reads = [(item, done) for item, done in work if isinstance(item, _Read)]
+        if reads:
+            work = [(item, done) for item, done in work if not isinstance(item, _Read)]
+        self._write(conn, outcomes, work)
+        for read, done in reads:  # after the writes: they see every answer kept before them
+            self._read(conn, read, done)
+
+    def _read(self, conn: sqlite3.Connection, read: _Read, done: asyncio.Future[Any]) -> None:
+        result: Any = None
+        error: BaseException | None = None
+        try:
+            result = db.answer_of(conn, read.key)
+        except Exception as exc:  # noqa: BLE001 - handed to the reader, which decides
+            error = exc
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(_settle, done, result, error)
+
+    def _write(
+        self, conn: sqlite3.Connection, outcomes: list[db.Outcome], work: list[tuple[Any, Any]]
     ) -> None:
         if not work and not outcomes:
             return
@@ -181,13 +246,13 @@ class Journal:
             )
         assigned = iter(keys)
         # Only intents wait, each with one key, in the order run.
-        settled = [
+        settled: list[tuple[asyncio.Future[Any], object]] = [
             (done, next(assigned, None) if error is None else None)
             for _, done in work
             if done is not None
         ]
         if settled and self._loop is not None:
-            self._loop.call_soon_threadsafe(_settle, settled, error)
+            self._loop.call_soon_threadsafe(_settle_all, settled, error)
 
     def _checkpoint(self, conn: sqlite3.Connection) -> None:
         try:
@@ -204,6 +269,12 @@ class Journal:
             return
         if removed:
             self._log.info("signproxy.journal_pruned", requests=removed)
+        try:
+            self._answers_from = db.forget_answers(
+                conn, self._answers_from, time.time_ns() // 1_000_000 - self._answers_ms
+            )
+        except Exception as exc:  # noqa: BLE001 - the next prune will try again
+            self._log.error("signproxy.journal_prune_failed", error=repr(exc)[:200])
         self._checkpoint(conn)
 
     def read_recent_claims(self, since_ms: int) -> list[dict[str, Any]]:
@@ -223,13 +294,20 @@ class Journal:
             conn.close()
 
 
-def _settle(
-    settled: list[tuple[asyncio.Future[int], int | None]], error: BaseException | None
+_KEEP_ANSWER = "UPDATE requests SET answer = ? WHERE key = ?"
+
+
+def _settle(done: asyncio.Future[Any], result: object, error: BaseException | None) -> None:
+    if done.done():
+        return
+    if error is None and result is not None:
+        done.set_result(result)
+    else:
+        done.set_exception(error or RuntimeError("no result"))
+
+
+def _settle_all(
+    settled: list[tuple[asyncio.Future[Any], object]], error: BaseException | None
 ) -> None:
-    for done, key in settled:
-        if done.done():
-            continue
-        if error is None and key is not None:
-            done.set_result(key)
-        else:
-            done.set_exception(error or RuntimeError("no key"))
+    for done, result in settled:
+        _settle(done, result, error)

@@ -15,7 +15,8 @@ import json
 import time
 from typing import TYPE_CHECKING
 
-from signproxy.once.dedup import Claim, MemoryStore, State, Stored
+from signproxy.once.dedup import Claim, State, Stored
+from signproxy.once.dedup_memory import MemoryStore
 from signproxy.state.redis import RedisErrors
 
 if TYPE_CHECKING:

@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING
 import structlog
 
 from signproxy.journal.writer import Journal
-from signproxy.once.dedup import MemoryStore
-from signproxy.once.dedup_redis import RedisStore
+from signproxy.once.dedup_memory import MemoryStore
 from signproxy.once.resolver import Resolver
 from signproxy.once.startup import resolve_leftovers, restore_claims
 from signproxy.proxy.stages.clordid import ClientOrderId
@@ -51,7 +50,9 @@ class OrderSafety:
         options = settings.order_safety
         self._settings = settings
         self.journal = (
-            Journal(options.journal, options.journal_retention_s) if options.journal else None
+            Journal(options.journal, options.journal_retention_s, options.dedup_window_s)
+            if options.journal
+            else None
         )
         self.resolver = (
             Resolver(upstream, clock, options.resolve_timeout_s)
@@ -59,12 +60,12 @@ class OrderSafety:
             else None
         )
         self.store: Store | None = None
-        if options.dedup_window_s > 0:
-            self.store = (
-                RedisStore(redis, options.dedup_window_s)
-                if redis is not None
-                else MemoryStore(options.dedup_window_s)
-            )
+        if options.dedup_window_s > 0 and redis is not None:
+            from signproxy.once.dedup_redis import RedisStore  # noqa: PLC0415 - redis-py (~7 MB) only with Redis
+
+            self.store = RedisStore(redis, options.dedup_window_s)
+        elif options.dedup_window_s > 0:
+            self.store = MemoryStore(options.dedup_window_s, answers=self.journal)
         self.client_order_id = ClientOrderId(options.clordid_prefix, settings.body_mode)
         self.dedup = (
             Dedup(

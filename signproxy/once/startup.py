@@ -11,22 +11,18 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from signproxy.errors import PROXY_ERROR_HEADER
 from signproxy.journal.db import Statement
 from signproxy.okx.orders import ORDER_ENDPOINTS, Action, OrderView
-from signproxy.once.dedup import Ending, Stored
-from signproxy.once.errors import UNKNOWN_CODE
 
 if TYPE_CHECKING:
     from signproxy.journal.writer import Journal
-    from signproxy.once.dedup import MemoryStore
+    from signproxy.once.dedup_memory import MemoryStore
     from signproxy.once.resolver import Resolver
     from signproxy.settings.accounts import Accounts
 
@@ -54,9 +50,9 @@ async def restore_claims(journal: Journal, store: MemoryStore, window_s: float) 
         store.restore(
             first["account"] or "",
             [row["cl_ord_id"] for row in rows],
-            owner=f"journal-{key}",
+            journal_key=int(key),
             age_s=(now_ms - first["received_ms"]) / 1000,
-            ending=restored_ending(rows),
+            state="done" if all(row["outcome"] == "ok" for row in rows) else "unknown",
         )
     if requests:
         _log().info("signproxy.dedup_restored", requests=len(requests))
@@ -99,7 +95,8 @@ async def resolve_leftovers(
         state = "unknown" if resolution == "unknown" else "resolved"
         statements.append(
             Statement(
-                "UPDATE requests SET state = ?, resolution = ? WHERE key = ?",
+                # The kept answer said "unknown": a retry now gets one rebuilt from the rows.
+                "UPDATE requests SET state = ?, resolution = ?, answer = NULL WHERE key = ?",
                 (state, resolution, key),
             )
         )
@@ -143,29 +140,3 @@ async def _resolve_row(
     if resolver is None:
         return None
     return await resolver.resolve(account, endpoint, views, exp_ms)
-
-
-def restored_ending(rows: list[dict[str, Any]]) -> Ending:
-    """How a journalled attempt ended, as a retry after a restart is answered.
-
-    Every order placed: OKX's answer shape, rebuilt from the journal. Otherwise the outcome is
-    unknown (the proxy died before it was known): a retry looks the orders up again.
-    """
-    ids = [row["cl_ord_id"] for row in rows]
-    exp = rows[0]["exp_time"]
-    exp_ms = int(exp) if isinstance(exp, str) and exp.isdigit() else None
-    headers = {"Content-Type": "application/json"}
-    if all(row["outcome"] == "ok" for row in rows):
-        data = [
-            {"clOrdId": row["cl_ord_id"], "ordId": row["ord_id"] or "", "sCode": "0", "sMsg": ""}
-            for row in rows
-        ]
-        body = {"code": "0", "msg": "", "data": data}
-        return Ending(ids, [], "done", Stored(200, json.dumps(body).encode(), headers, exp_ms))
-    body = {
-        "code": UNKNOWN_CODE,
-        "msg": "the outcome of the first attempt is unknown (the proxy restarted)",
-        "data": [],
-    }
-    headers[PROXY_ERROR_HEADER] = UNKNOWN_CODE
-    return Ending(ids, [], "unknown", Stored(502, json.dumps(body).encode(), headers, exp_ms))

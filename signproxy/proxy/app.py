@@ -22,7 +22,6 @@ from signproxy.runtime.memory import trim_soon
 from signproxy.runtime.shutdown import Draining
 from signproxy.runtime.workers import current_worker
 from signproxy.settings.config import Settings
-from signproxy.state.redis import RedisLink
 from signproxy.switches.board import SWITCHES
 from signproxy.switches.board import build as build_switchboard
 from signproxy.switches.routes import OPERATOR_PATHS, SwitchRoutes
@@ -39,6 +38,7 @@ from signproxy.ws.relay import CHANNEL_ROUTE, WebSocketRelay
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
+    from signproxy.state.redis import RedisLink
     from signproxy.upstream.clock import Clock
 
 SETTINGS = web.AppKey("signproxy.settings", Settings)
@@ -54,7 +54,7 @@ PIPELINE = web.AppKey("signproxy.pipeline", Pipeline)
 OUTCOMES = web.AppKey("signproxy.outcomes", Outcomes)
 ORDER_SAFETY = web.AppKey("signproxy.order_safety", OrderSafety)
 # Only with SIGNPROXY_REDIS_URL: features look it up with app.get(REDIS).
-REDIS = web.AppKey("signproxy.redis", RedisLink)
+REDIS: web.AppKey[RedisLink] = web.AppKey("signproxy.redis")
 # Unless SIGNPROXY_RATE_LIMITS=off: the rate budgets' stage, observer and accRateLimit reader.
 RATES = web.AppKey("signproxy.rates", rate_limiting.RateLimiting)
 # Answer bytes held for clients, process-wide (one app per process): OKX answers being read and
@@ -183,6 +183,8 @@ def _redis(app: web.Application, settings: Settings, ops: Operations) -> RedisLi
     """The Redis link (only with ``SIGNPROXY_REDIS_URL``), with its readiness check and gauge."""
     if settings.redis_url is None:
         return None
+    from signproxy.state.redis import RedisLink  # noqa: PLC0415 - redis-py (~7 MB) only with Redis
+
     link = app[REDIS] = RedisLink(settings.redis_url)
     app.cleanup_ctx.append(_redis_link)
     ops.readiness.add("redis", link.check)

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 
 from signproxy.ratelimit.account_limit import AccountLimitReader, SubAccountLimits
 from signproxy.ratelimit.metrics import RateMetrics
-from signproxy.ratelimit.redis_store import RedisBudgets
 from signproxy.ratelimit.stage import BackOff, Budgets, RateBudget
 from signproxy.ratelimit.window import SlidingLog, Taken, worker_share
 
@@ -80,6 +79,8 @@ def build(  # noqa: PLR0913 - the application's collaborators, all keyword-only
     if link is None:
         budgets = LocalBudgets(local)
     else:
+        from signproxy.ratelimit.redis_store import RedisBudgets  # noqa: PLC0415 - redis-py (~7 MB) only with Redis
+
         budgets = RedisBudgets(link, local, margin_ms=rates.margin_ms, on_fallback=metrics.fallback)
     limits = SubAccountLimits()
     stage = RateBudget(budgets, rates, metrics, limits, selector)

@@ -98,6 +98,13 @@ def read_order_safety(reader: VariableReader) -> OrderSafety:
     window = duration(reader, "SIGNPROXY_DEDUP_WINDOW", DEFAULT_DEDUP_WINDOW_S)
     if window > 86_400:  # noqa: PLR2004
         raise ConfigError("SIGNPROXY_DEDUP_WINDOW", "must be at most a day (86400 s); 0 disables")
+    if journal is not None and retention < window:
+        # A retry's answer is read from the journal while its claim lives: the row must too.
+        raise ConfigError(
+            "SIGNPROXY_JOURNAL_RETENTION",
+            f"must be at least SIGNPROXY_DEDUP_WINDOW ({window:g} s): retries are answered"
+            " from the journal",
+        )
     return OrderSafety(prefix, journal, retention, resolve, window)
 
 

@@ -17,13 +17,13 @@ from signproxy.switches.caller import OkxCaller
 from signproxy.switches.deadman import Deadman, DeadmanEntry
 from signproxy.switches.guardrails import Guardrails
 from signproxy.switches.halt import HaltBoard
-from signproxy.switches.halt_redis import RedisHalt
 
 if TYPE_CHECKING:
     from signproxy.ops.routes import Operations
     from signproxy.proxy.selection import Selector
     from signproxy.settings.config import Settings
     from signproxy.state.redis import RedisLink
+    from signproxy.switches.halt_redis import RedisHalt
     from signproxy.upstream.client import Upstream
     from signproxy.upstream.clock import Clock
 
@@ -39,7 +39,7 @@ class Switchboard:
         self.settings = settings
         self.selector = selector
         self.caller = caller
-        self.halt = HaltBoard(switches.state_dir, None if redis is None else RedisHalt(redis))
+        self.halt = HaltBoard(switches.state_dir, None if redis is None else _redis_halt(redis))
         self.guardrails = Guardrails(settings.rules)
         self.deadman = Deadman(
             dict(switches.deadman),
@@ -114,3 +114,9 @@ def build(
 
 
 SWITCHES = web.AppKey("signproxy.switches", Switchboard)
+
+
+def _redis_halt(link: RedisLink) -> RedisHalt:
+    from signproxy.switches.halt_redis import RedisHalt  # noqa: PLC0415 - redis-py (~7 MB) only with Redis
+
+    return RedisHalt(link)

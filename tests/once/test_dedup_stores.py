@@ -7,7 +7,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from signproxy.once.dedup import Ending, MemoryStore, Stored
+from signproxy.once.dedup import Ending, Stored
+from signproxy.once.dedup_memory import MemoryStore
 from signproxy.once.dedup_redis import RedisStore
 from signproxy.settings.credentials import Secret
 from signproxy.state.redis import RedisLink

@@ -76,3 +76,25 @@ def test_bad_values_name_the_variable(name: str, value: str) -> None:
         Settings.from_env({**BASE, name: value})
     assert caught.value.variable == name
     assert value not in caught.value.message
+
+
+def test_a_short_retention_is_fine_without_a_journal() -> None:
+    """Retention shorter than the window only matters when retries are answered from a journal."""
+    settings = Settings.from_env(
+        {**BASE, "SIGNPROXY_JOURNAL": "off", "SIGNPROXY_JOURNAL_RETENTION": "2m"}
+    )
+    assert settings.order_safety.journal is None
+
+
+def test_a_journal_must_keep_rows_as_long_as_the_window(tmp_path: Path) -> None:
+    """Retries are answered from the journal: retention shorter than the window is refused."""
+    env = {
+        **BASE,
+        "SIGNPROXY_JOURNAL": str(tmp_path / "journal.db"),
+        "SIGNPROXY_JOURNAL_RETENTION": "2m",
+    }
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env(env)
+    assert caught.value.variable == "SIGNPROXY_JOURNAL_RETENTION"
+    assert "SIGNPROXY_DEDUP_WINDOW" in caught.value.message
+    assert Settings.from_env({**env, "SIGNPROXY_DEDUP_WINDOW": "90s"}).order_safety.journal

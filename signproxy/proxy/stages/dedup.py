@@ -15,13 +15,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import secrets
 from typing import TYPE_CHECKING, Any
 
 from signproxy.errors import PROXY_ERROR_HEADER, SignproxyError, UpstreamDisconnected
+from signproxy.ids import UniqueIds
 from signproxy.okx.orders import Action
 from signproxy.once import answers
-from signproxy.once.dedup import Ending, MemoryStore, Stored, stored_from
+from signproxy.once.dedup import Ending, Stored, stored_from
+from signproxy.once.dedup_memory import MemoryStore
 from signproxy.once.errors import (
     RESOLVED_HEADER,
     UNKNOWN_CODE,
@@ -71,6 +72,7 @@ class Dedup(Stage):
         self._wait_s = wait_s
         self._window_s = window_s
         self._tasks: set[asyncio.Task[None]] = set()
+        self._owner_ids = UniqueIds()
 
     async def run(self, exchange: Exchange, call_next: Next) -> Answer:
         """Send a first attempt; answer a retry from the first attempt."""
@@ -82,7 +84,7 @@ class Dedup(Stage):
             return await call_next(exchange)
         account = exchange.account_name or ""
         for _ in range(_CLAIM_TRIES):
-            owner = secrets.token_hex(8)
+            owner = self._owner_ids()
             claim = await self._store.claim(account, items, owner)
             if claim.kind == "new":
                 return await self._first(exchange, call_next, account, items, owner)
@@ -146,7 +148,9 @@ class Dedup(Stage):
             self._finish_later(account, owner, _error_ending(ids, exc, exchange))
             raise
         except BaseException:  # cancelled: the outcome is unknown
-            self._finish_later(account, owner, Ending(ids, [], "unknown", _CUT_OFF))
+            self._finish_later(
+                account, owner, Ending(ids, [], "unknown", _CUT_OFF, exchange.journal_key)
+            )
             raise
         headers = {k: v for k in _KEPT_HEADERS if (v := answer.headers.get(k)) is not None}
         stored = Stored(answer.status, answer.body, headers, exp_time_of(exchange.headers))
@@ -225,7 +229,7 @@ def _ending(ids: list[str], exchange: Exchange, stored: Stored) -> Ending:
     keep = [i for i in ids if codes.get(i, "0") in ("0", UNKNOWN_CODE)]
     release = [i for i in ids if i not in keep]
     state: State = "unknown" if UNKNOWN_CODE in codes.values() else "done"
-    return Ending(keep, release, state, stored)
+    return Ending(keep, release, state, stored, exchange.journal_key)
 
 
 def _error_ending(ids: list[str], error: SignproxyError, exchange: Exchange) -> Ending:
@@ -234,5 +238,5 @@ def _error_ending(ids: list[str], error: SignproxyError, exchange: Exchange) -> 
     headers = {"Content-Type": "application/json", PROXY_ERROR_HEADER: error.code}
     stored = Stored(error.status, body, headers, exp_time_of(exchange.headers))
     if getattr(error, "outcome_unknown", False):
-        return Ending(ids, [], "unknown", stored)
+        return Ending(ids, [], "unknown", stored, exchange.journal_key)
     return Ending([], ids, "done", stored)
