@@ -7,8 +7,8 @@ every thread of the process, the journal's writer included) and wall time per or
 - ``dedup-memory``: fingerprint, claim and end of an attempt in the in-process store;
 - ``dedup-redis``: the same in a local ``redis-server`` (two round trips; Redis's own CPU is not
   counted);
-- ``journal``: intent (awaited, as a request waits for it) and outcome, one order at a time, and
-  16 at a time.
+- ``journal``: intent (awaited, as a request waits for it), the answer kept for retries and the
+  outcome, one order at a time, and 16 at a time.
 
     .venv/bin/python bench/exactly_once_parts.py --orders 3000
 """
@@ -111,6 +111,8 @@ async def main() -> None:
 
             async def one(exchange: Exchange, journal: Journal = journal) -> None:
                 await journal.intent(exchange)
+                if exchange.journal_key is not None:  # as de-duplication keeps each answer
+                    journal.keep_answer(exchange.journal_key, _ANSWER.dumps())
                 journal.request_finished(exchange)
 
             async def run(journal: Journal = journal, step: int = concurrency) -> None:
