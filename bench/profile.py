@@ -40,12 +40,18 @@ PARTS = (
 _FUNCTION = re.compile(r" \(.*")
 
 
-def profile(pid: int, seconds: float, rate: int, out: Path) -> subprocess.Popen[bytes]:
-    """Start py-spy on ``pid`` for ``seconds``, raw (collapsed) stacks to ``out``."""
+def profile(
+    pid: int, seconds: float, rate: int, out: Path, *, gil: bool = False
+) -> subprocess.Popen[bytes]:
+    """Start py-spy on ``pid`` for ``seconds``, raw (collapsed) stacks to ``out``.
+
+    ``gil``: sample only the thread holding the GIL (py-spy ``--gil``), so a thread waiting for
+    the GIL (the event loop while the journal's writer runs, or the reverse) is not counted busy.
+    """
     argv = [
         shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy"),
         "record", "-p", str(pid), "-d", str(round(seconds)), "-r", str(rate),
-        "-f", "raw", "-o", str(out), "--nonblocking",
+        "-f", "raw", "-o", str(out), "--nonblocking", *(["--gil"] if gil else []),
     ]  # fmt: skip
     return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
@@ -77,6 +83,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--rate", type=int, default=250, help="samples per second")
+    parser.add_argument("--gil", action="store_true", help="sample only the GIL's holder")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="signproxy-profile-"))
     procs = Processes(workdir)
@@ -94,7 +101,7 @@ def main() -> None:
                 )
             load.run(port, 16, 1)  # warm-up
             out = workdir / f"{name.replace(' ', '-')}.txt"
-            spy = profile(proc.pid, args.seconds, args.rate, out)
+            spy = profile(proc.pid, args.seconds, args.rate, out, gil=args.gil)
             time.sleep(0.3)
             run = load.run(port, 16, args.seconds)
             spy.wait(timeout=args.seconds + 30)
