@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import sqlite3
 import time
@@ -13,6 +14,7 @@ from signproxy.once.dedup import Ending, Stored
 from signproxy.once.dedup_memory import MemoryStore
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
     from pathlib import Path
 
 ANSWER = Stored(
@@ -38,23 +40,29 @@ def _journalled(path: Path, cl_ord_ids: list[str], outcome: str = "pending") -> 
     return key
 
 
+@contextlib.asynccontextmanager
+async def _store_over(path: Path) -> AsyncIterator[tuple[MemoryStore, Journal]]:
+    """A 60 s store keeping its answers in a running journal at ``path``."""
+    journal = Journal(path, 3600)
+    await journal.start()
+    try:
+        yield MemoryStore(60, answers=journal), journal
+    finally:
+        await journal.close()
+
+
 async def test_a_finished_answer_is_kept_in_the_journal_and_replayed_from_it(
     tmp_path: Path,
 ) -> None:
     """The answer goes to the journal row; a retry gets it back byte for byte, state and all."""
     path = tmp_path / "journal.db"
     key = _journalled(path, ["a1"])
-    journal = Journal(path, 3600)
-    await journal.start()
-    try:
-        store = MemoryStore(60, answers=journal)
+    async with _store_over(path) as (store, _journal):
         assert (await store.claim("main", [("a1", "f" * 32)], "A")).kind == "new"
         store.end("main", "A", Ending(["a1"], [], "done", ANSWER, journal_key=key))
         retry = await store.claim("main", [("a1", "f" * 32)], "B")
         assert (retry.kind, retry.state, retry.stored) == ("existing", "done", ANSWER)
         assert retry.owner == f"journal-{key}"
-    finally:
-        await journal.close()
     conn = sqlite3.connect(path)
     try:
         (kept,) = conn.execute("SELECT answer FROM requests WHERE key = ?", (key,)).fetchone()
@@ -69,10 +77,7 @@ async def test_an_unknown_outcome_settled_later_replaces_the_journalled_answer(
     """A retry that settles an unknown first attempt writes what it found for the next retry."""
     path = tmp_path / "journal.db"
     key = _journalled(path, ["a1"])
-    journal = Journal(path, 3600)
-    await journal.start()
-    try:
-        store = MemoryStore(60, answers=journal)
+    async with _store_over(path) as (store, _journal):
         await store.claim("main", [("a1", "f" * 32)], "A")
         unknown = Stored(502, b'{"code":"SPX301","msg":"unknown","data":[]}', {})
         store.end("main", "A", Ending(["a1"], [], "unknown", unknown, journal_key=key))
@@ -82,8 +87,6 @@ async def test_an_unknown_outcome_settled_later_replaces_the_journalled_answer(
         await store.finish("main", retry.owner, Ending(["a1"], [], "done", ANSWER))
         again = await store.claim("main", [("a1", "f" * 32)], "C")
         assert (again.state, again.stored) == ("done", ANSWER)
-    finally:
-        await journal.close()
 
 
 async def test_a_retry_whose_answer_cannot_be_read_is_unknown_never_new(tmp_path: Path) -> None:
@@ -108,10 +111,7 @@ async def test_restored_claims_are_answered_from_the_rows_when_no_answer_was_kep
     """After a restart, a placed order without a kept answer is rebuilt from its rows."""
     path = tmp_path / "journal.db"
     key = _journalled(path, ["a1", "a2"], outcome="ok")
-    journal = Journal(path, 3600)
-    await journal.start()
-    try:
-        store = MemoryStore(60, answers=journal)
+    async with _store_over(path) as (store, _journal):
         store.restore("main", ["a1", "a2"], journal_key=key, age_s=1.0, state="done")
         retry = await store.claim("main", [("a1", "x"), ("a2", "y")], "B")
         assert (retry.kind, retry.state) == ("existing", "done")
@@ -119,8 +119,6 @@ async def test_restored_claims_are_answered_from_the_rows_when_no_answer_was_kep
         assert retry.stored.status == 200
         assert b'"ordId": "77"' in retry.stored.body
         assert retry.stored.exp_time == 1_700_000_005_000
-    finally:
-        await journal.close()
 
 
 async def test_held_claims_add_no_objects_for_the_garbage_collector() -> None:
@@ -169,10 +167,7 @@ async def test_an_attempt_that_placed_nothing_keeps_no_answer(tmp_path: Path) ->
     """Released ids leave nothing behind: the same id may go again, and no answer is kept."""
     path = tmp_path / "journal.db"
     key = _journalled(path, ["a1"])
-    journal = Journal(path, 3600)
-    await journal.start()
-    try:
-        store = MemoryStore(60, answers=journal)
+    async with _store_over(path) as (store, journal):
         gc.collect()
         before = len(gc.get_objects())
         refused = Stored(200, b'{"code":"1","msg":"","data":[]}', {})
@@ -183,8 +178,6 @@ async def test_an_attempt_that_placed_nothing_keeps_no_answer(tmp_path: Path) ->
         gc.collect()
         assert len(gc.get_objects()) - before < 100
         assert (await journal.read_answer(key))[0] is None  # nothing written either
-    finally:
-        await journal.close()
 
 
 async def test_a_kept_unknown_answer_settled_at_a_start_is_answered_from_the_rows(
@@ -197,14 +190,9 @@ async def test_a_kept_unknown_answer_settled_at_a_start_is_answered_from_the_row
     conn = db.connect(path)
     conn.execute("UPDATE requests SET answer = ? WHERE key = ?", (unknown.dumps(), key))
     conn.close()
-    journal = Journal(path, 3600)
-    await journal.start()
-    try:
-        store = MemoryStore(60, answers=journal)
+    async with _store_over(path) as (store, _journal):
         store.restore("main", ["a1"], journal_key=key, age_s=1.0, state="done")
         retry = await store.claim("main", [("a1", "x")], "B")
-    finally:
-        await journal.close()
     assert retry.state == "done"
     assert retry.stored is not None
     assert retry.stored.status == 200
