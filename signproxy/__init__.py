@@ -6,6 +6,7 @@ The package follows the request path (docs/architecture.md traces one order thro
 - :mod:`signproxy.settings`: variables read and validated once into frozen settings.
 - :mod:`signproxy.errors`: the one exception tree, with codes, statuses and kinds.
 - :mod:`signproxy.ids`: ids unique across processes without a system call each.
+- :mod:`signproxy.tasks`: background tasks stopped the one way (cancelled, then awaited).
 - :mod:`signproxy.proxy`: the app, the middleware, the typed record and the pipeline of stages.
 - :mod:`signproxy.upstream`: the client session to OKX, exchanges in flight, OKX's clock.
 - :mod:`signproxy.ws`: the WebSocket relay and its order ops.

@@ -9,7 +9,6 @@ journal last.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import sqlite3
 from typing import TYPE_CHECKING
 
@@ -22,6 +21,7 @@ from signproxy.once.startup import resolve_leftovers, restore_claims
 from signproxy.proxy.stages.clordid import ClientOrderId
 from signproxy.proxy.stages.dedup import Dedup
 from signproxy.proxy.stages.resolve import JournalResolve
+from signproxy.tasks import cancel_and_wait
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -110,9 +110,6 @@ class OrderSafety:
                     resolve_leftovers(self.journal, self.resolver, self._settings.accounts)
                 )
         yield
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
         if self.journal is not None:
             await self.journal.close()

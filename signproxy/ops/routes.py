@@ -30,6 +30,7 @@ from signproxy.ops.readiness import (
     configuration_loaded,
     local_clock,
 )
+from signproxy.tasks import cancel_and_wait
 from signproxy.upstream.time_slots import TimeSlots
 
 if TYPE_CHECKING:
@@ -153,9 +154,7 @@ class Operations:
         yield
         probe = self._probe
         if probe is not None and not probe.done():
-            probe.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await probe
+            await cancel_and_wait(probe)
 
 
 async def _wrong_method(_request: web.Request) -> web.StreamResponse:

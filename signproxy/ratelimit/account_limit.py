@@ -10,7 +10,6 @@ it never crowds out a bot's calls; a failure keeps the last known limit and is r
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 from typing import TYPE_CHECKING
 
@@ -20,6 +19,7 @@ from signproxy.errors import UpstreamError
 from signproxy.okx import envelope
 from signproxy.okx.rate_limits import ACCOUNT_RATE_LIMIT_PATH, SUB_ACCOUNT_LIMIT
 from signproxy.ratelimit.draws import Request, account_id, draws_for
+from signproxy.tasks import cancel_and_wait
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -89,10 +89,7 @@ class AccountLimitReader:
 
     async def stop(self) -> None:
         """Stop reading."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
 
     async def _run(self) -> None:
         while True:

@@ -19,7 +19,6 @@ one after another is read as a whole.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import signal
 from pathlib import Path
@@ -31,6 +30,7 @@ from signproxy.errors import ConfigError
 from signproxy.settings.config import Settings
 from signproxy.settings.switches import RULES_VARIABLE
 from signproxy.settings.variables import FILE_SUFFIX
+from signproxy.tasks import cancel_and_wait
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Mapping, Sequence
@@ -210,10 +210,7 @@ def reloading(
             # Not removed: that would restore SIGHUP's default action, and a rotation signal
             # during the rest of the shutdown would kill the process.
             loop.add_signal_handler(signal.SIGHUP, _stopping)
-            if watcher is not None:
-                watcher.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await watcher
+            await cancel_and_wait(watcher)
 
     return context
 

@@ -23,6 +23,7 @@ import structlog
 from redis.exceptions import RedisError
 
 from signproxy.settings.redis import redis_display
+from signproxy.tasks import cancel_and_wait
 
 if TYPE_CHECKING:
     from signproxy.ops.readiness import CheckResult
@@ -82,11 +83,8 @@ class RedisLink:
 
     async def stop(self) -> None:
         """Stop probing and close the client's connections."""
-        if self._probe is not None:
-            self._probe.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._probe
-            self._probe = None
+        await cancel_and_wait(self._probe)
+        self._probe = None
         if self._client is not None:
             await self._client.aclose()
             self._client = None

@@ -19,7 +19,6 @@ Nothing is armed before a bot is first seen. On a clean stop the switch stays ar
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import math
 import time
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ import structlog
 
 from signproxy.errors import UpstreamError
 from signproxy.settings.switches import DEADMAN_MIN_S
+from signproxy.tasks import cancel_and_wait
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
@@ -109,11 +109,7 @@ class Deadman:
         """A cleanup context: one task per account while serving; disarm on stop if asked."""
         tasks = [asyncio.create_task(self._keep(entry)) for entry in self.entries.values()]
         yield
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(*tasks)
         if self._disarm:
             armed = [entry for entry in self.entries.values() if entry.armed(_now_ms())]
             await asyncio.gather(*(self._disarm_one(entry) for entry in armed))

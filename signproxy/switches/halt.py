@@ -12,7 +12,6 @@ A state file that exists but cannot be read starts the proxy halted (fail closed
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
 import time
@@ -20,6 +19,8 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Protocol
 
 import structlog
+
+from signproxy.tasks import cancel_and_wait
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -109,9 +110,7 @@ class HaltBoard:
         await self._poll_once()
         task = asyncio.create_task(self._poll())
         yield
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await cancel_and_wait(task)
 
     async def _poll(self) -> None:
         while True:

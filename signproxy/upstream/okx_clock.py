@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 import structlog
 
 from signproxy.errors import UpstreamError
+from signproxy.tasks import cancel_and_wait
 from signproxy.upstream.time_slots import TimeSlots
 
 if TYPE_CHECKING:
@@ -99,11 +100,8 @@ class OkxClock:
 
     async def stop(self) -> None:
         """Stop measuring."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
 
     async def measure(self) -> bool:
         """Measure the offset now; on failure keep the previous one. Returns success."""

@@ -22,7 +22,6 @@ go through the same session and pool as the orders, which is what makes them use
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import math
 from typing import TYPE_CHECKING
 
@@ -30,6 +29,7 @@ import aiohttp
 import structlog
 from yarl import URL
 
+from signproxy.tasks import cancel_and_wait
 from signproxy.upstream.okx_clock import TIME_PATH
 from signproxy.upstream.time_slots import TimeSlots
 
@@ -86,11 +86,8 @@ class Warmer:
 
     async def stop(self) -> None:
         """Stop warming."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
 
     def _due(self, host: str, now: float) -> bool:
         since = now - self._last.get(host, -math.inf)
