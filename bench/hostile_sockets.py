@@ -21,37 +21,13 @@ import contextlib
 import json
 import os
 import socket
-import sys
 import time
 
 import aiohttp
+import servers
 
 BALANCE = "/api/v5/account/balance?ccy=BTC"
 OK = 200
-
-
-Started = tuple[asyncio.subprocess.Process, str, list[dict]]
-
-
-async def start(argv: list[str], env: dict[str, str]) -> Started:
-    """Start a program that logs JSON lines; return it, its URL and its (growing) log lines."""
-    process = await asyncio.create_subprocess_exec(*argv, env=env, stdout=asyncio.subprocess.PIPE)
-    assert process.stdout is not None
-    lines: list[dict] = []
-    while line := await asyncio.wait_for(process.stdout.readline(), 30):
-        entry = json.loads(line)
-        lines.append(entry)
-        if entry["event"] in ("signproxy.listening", "signproxy.emulator_listening"):
-            asyncio.get_running_loop().create_task(collect(process.stdout, lines))
-            return process, entry["url"], lines
-    raise SystemExit(f"{argv} exited before listening")
-
-
-async def collect(stream: asyncio.StreamReader, lines: list[dict]) -> None:
-    """Keep a program's log lines (and keep its pipe from filling)."""
-    while line := await stream.readline():
-        with contextlib.suppress(ValueError):
-            lines.append(json.loads(line))
 
 
 async def open_hostile(port: int, count: int) -> list[socket.socket]:
@@ -77,16 +53,8 @@ async def main() -> None:  # noqa: PLR0915 - one scenario, read top to bottom
     parser.add_argument("--unbounded", action="store_true", help="limits off (the old behaviour)")
     parser.add_argument("--wait", type=float, default=60.0, help="seconds a new connection tries")
     args = parser.parse_args()
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("OKX_", "SIGNPROXY_"))}
-    env = {
-        **base,
-        "OKX_API_KEY": "bench-key-0000",
-        "OKX_API_SECRET": "BENCH0SECRET0NOT0REAL",
-        "OKX_API_PASSPHRASE": "bench-pass",
-        "SIGNPROXY_LOG_FORMAT": "json",
-    }
-    signproxy = [sys.executable, "-m", "signproxy"]
-    emulator, emulator_url, _ = await start([*signproxy, "emulator", "--port", "0"], env)
+    env = servers.signproxy_env(SIGNPROXY_RATE_LIMITS="on")  # as shipped
+    emulator, emulator_url, _ = await servers.start_logging("emulator", "--port", "0", env=env)
     proxy_env = {
         **env,
         "SIGNPROXY_UPSTREAM": emulator_url,
@@ -100,8 +68,10 @@ async def main() -> None:  # noqa: PLR0915 - one scenario, read top to bottom
             "SIGNPROXY_KEEPALIVE_TIMEOUT": "3600",
             "SIGNPROXY_MAX_CLIENT_CONNECTIONS": "1000000",
         }
-    limited = ["prlimit", "--nofile=1024:1024", "--", *signproxy, "serve", "--port", "0"]
-    proxy, url, lines = await start(limited, proxy_env)
+    limited = ("prlimit", "--nofile=1024:1024", "--", *servers.SIGNPROXY)
+    proxy, url, lines = await servers.start_logging(
+        "serve", "--port", "0", env=proxy_env, program=limited
+    )
     port = int(url.rsplit(":", 1)[1])
     summary: dict[str, object] = {"sockets": args.sockets, "unbounded": args.unbounded}
     try:
@@ -135,8 +105,7 @@ async def main() -> None:  # noqa: PLR0915 - one scenario, read top to bottom
                 sock.close()
     finally:
         for process in (proxy, emulator):
-            process.terminate()
-            await process.wait()
+            await servers.stop_logging(process)
     dropped: dict[str, int] = {}
     for entry in lines:
         if entry.get("event") == "signproxy.connection_dropped":

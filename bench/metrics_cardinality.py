@@ -15,8 +15,9 @@ import json
 import random
 
 import aiohttp
+import servers
 from aiohttp import web
-from slow_readers import rss_mb, start_proxy
+from slow_readers import start_proxy
 
 
 async def random_upstream() -> tuple[web.AppRunner, str]:
@@ -28,13 +29,7 @@ async def random_upstream() -> tuple[web.AppRunner, str]:
         status = rng.choice((200, 200, 404, 418, 503))
         return web.json_response({"code": code, "msg": "", "data": []}, status=status)
 
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", answer)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    host, port = runner.addresses[0][:2]
-    return runner, f"http://{host}:{port}"
+    return await servers.serve_in_process(answer)
 
 
 async def main() -> None:
@@ -47,7 +42,7 @@ async def main() -> None:
     proxy, port, _lines = await start_proxy(url, {})
     base = f"http://127.0.0.1:{port}"
     try:
-        before = rss_mb(proxy.pid)
+        before = servers.rss_mb(proxy.pid)
         queue = iter(range(args.requests))
 
         async def worker(session: aiohttp.ClientSession) -> None:
@@ -59,10 +54,9 @@ async def main() -> None:
             await asyncio.gather(*(worker(session) for _ in range(args.concurrency)))
             async with session.get(base + "/-/metrics") as reply:
                 text = await reply.text()
-        after = rss_mb(proxy.pid)
+        after = servers.rss_mb(proxy.pid)
     finally:
-        proxy.terminate()
-        await proxy.wait()
+        await servers.stop_logging(proxy)
         await upstream.cleanup()
     series = [line for line in text.splitlines() if line.startswith("signproxy_")]
     requests_series = [line for line in series if line.startswith("signproxy_requests_total{")]

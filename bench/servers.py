@@ -8,7 +8,9 @@ signproxy and the emulator get the tests' environment and fake credentials (test
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -17,6 +19,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Sequence
 
 HERE = Path(__file__).resolve().parent
 # bench/ scripts run by path, so only bench/ is on sys.path: the repository root is added for
@@ -24,6 +32,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE.parent) not in sys.path:
     sys.path.insert(0, str(HERE.parent))
 
+from tests.support import processes as launcher  # noqa: E402
 from tests.support.keys import LIVE_KEY  # noqa: E402 - needs the root on sys.path first
 from tests.support.processes import SIGNPROXY, cli_env, kill_group, popen  # noqa: E402
 
@@ -284,3 +293,65 @@ def start_emulator(procs: Processes, port: int) -> subprocess.Popen[bytes]:
     # The benchmarks measure the proxy, far above OKX's rate limits: neither side keeps them.
     argv = [*SIGNPROXY, "emulator", "--port", str(port), "--no-rate-limits"]
     return procs.start("emulator", argv, port, signproxy_env())
+
+
+# -- for the asyncio scripts (hostile_sockets, slow_readers, metrics_cardinality)
+
+_COLLECTING: set[asyncio.Task[None]] = set()
+
+
+async def start_logging(
+    *args: str, env: dict[str, str], program: Sequence[str] = SIGNPROXY
+) -> tuple[asyncio.subprocess.Process, str, list[dict[str, Any]]]:
+    """Start ``program *args`` (``signproxy`` by default) through the tests' launcher.
+
+    Its own process group, killed at exit whatever happens. Waits (30 s at most) for its
+    listening line; returns the process, its URL and its JSON log lines, which keep growing
+    (reading them also keeps its pipe from filling).
+    """
+    process = await launcher.start(*args, env=env, program=program)
+    assert process.stdout is not None
+    lines: list[dict[str, Any]] = []
+    reading = asyncio.get_running_loop().create_task(_collect(process.stdout, lines))
+    _COLLECTING.add(reading)
+    reading.add_done_callback(_COLLECTING.discard)
+    async with asyncio.timeout(30):
+        while not any(line.get("event") in _LISTENING for line in lines):
+            if reading.done():
+                raise SystemExit(f"{args} exited before listening")
+            await asyncio.sleep(0.02)
+    url = next(line["url"] for line in lines if line.get("event") in _LISTENING)
+    return process, str(url), lines
+
+
+async def stop_logging(process: asyncio.subprocess.Process) -> None:
+    """SIGTERM, wait, then SIGKILL whatever of its group is left."""
+    if process.returncode is None:
+        process.terminate()
+        await process.wait()
+    kill_group(process.pid)
+
+
+_LISTENING = ("signproxy.listening", "signproxy.emulator_listening")
+
+
+async def _collect(stream: asyncio.StreamReader, lines: list[dict[str, Any]]) -> None:
+    while line := await stream.readline():
+        with contextlib.suppress(ValueError):
+            lines.append(json.loads(line))
+
+
+async def serve_in_process(
+    answer: Callable[[web.Request], Awaitable[web.StreamResponse]],
+) -> tuple[web.AppRunner, str]:
+    """An upstream in this process answering every method and path with ``answer``.
+
+    Returns its runner (``await runner.cleanup()`` at the end) and its base URL.
+    """
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", answer)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    host, port = runner.addresses[0][:2]
+    return runner, f"http://{host}:{port}"

@@ -17,23 +17,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import socket
-import sys
 import time
-from pathlib import Path
+from typing import Any
 
+import servers
 from aiohttp import web
 
 MIB = 1024 * 1024
-
-
-def rss_mb(pid: int) -> float:
-    """Resident memory of ``pid`` in MB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 async def big_upstream(answer_mb: int) -> tuple[web.AppRunner, str]:
@@ -45,60 +36,22 @@ async def big_upstream(answer_mb: int) -> tuple[web.AppRunner, str]:
     async def answer(_request: web.Request) -> web.Response:
         return web.Response(body=body, content_type="application/json")
 
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", answer)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    host, port = runner.addresses[0][:2]
-    return runner, f"http://{host}:{port}"
+    return await servers.serve_in_process(answer)
 
 
 async def start_proxy(
     upstream: str, extra: dict[str, str]
-) -> tuple[asyncio.subprocess.Process, int, list[dict]]:
+) -> tuple[asyncio.subprocess.Process, int, list[dict[str, Any]]]:
     """``signproxy serve`` for ``upstream``; returns it, its port, and its log lines (growing)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OKX_", "SIGNPROXY_"))}
-    env.update(
-        {
-            "OKX_API_KEY": "bench-key-0000",
-            "OKX_API_SECRET": "BENCH0SECRET0NOT0REAL",
-            "OKX_API_PASSPHRASE": "bench-pass",
-            "SIGNPROXY_UPSTREAM": upstream,
-            "SIGNPROXY_ALLOW_CUSTOM_UPSTREAM": "1",
-            "SIGNPROXY_CLOCK_SYNC_INTERVAL": "0",
-            "SIGNPROXY_LOG_FORMAT": "json",
-            **extra,
-        }
+    env = servers.signproxy_env(
+        SIGNPROXY_UPSTREAM=upstream,
+        SIGNPROXY_ALLOW_CUSTOM_UPSTREAM="1",
+        SIGNPROXY_CLOCK_SYNC_INTERVAL="0",
+        SIGNPROXY_RATE_LIMITS="on",  # as shipped
+        **extra,
     )
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "signproxy",
-        "serve",
-        "--port",
-        "0",
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-    )
-    assert process.stdout is not None
-    lines: list[dict] = []
-    while line := await asyncio.wait_for(process.stdout.readline(), 30):
-        entry = json.loads(line)
-        lines.append(entry)
-        if entry["event"] == "signproxy.listening":
-            asyncio.get_running_loop().create_task(collect(process.stdout, lines))
-            return process, int(entry["url"].rsplit(":", 1)[1]), lines
-    raise SystemExit("signproxy serve exited before listening")
-
-
-async def collect(stream: asyncio.StreamReader, lines: list[dict]) -> None:
-    """Keep the proxy's log lines (and keep its pipe from filling)."""
-    while line := await stream.readline():
-        try:
-            lines.append(json.loads(line))
-        except ValueError:
-            continue
+    process, url, lines = await servers.start_logging("serve", "--port", "0", env=env)
+    return process, int(url.rsplit(":", 1)[1]), lines
 
 
 def slow_client(port: int) -> socket.socket:
@@ -117,7 +70,7 @@ async def sample(pid: int, seconds: float) -> list[tuple[float, float]]:
     samples: list[tuple[float, float]] = []
     started = time.monotonic()
     while (elapsed := time.monotonic() - started) < seconds:
-        samples.append((elapsed, rss_mb(pid)))
+        samples.append((elapsed, servers.rss_mb(pid)))
         await asyncio.sleep(0.05)
     return samples
 
@@ -141,15 +94,14 @@ async def main() -> None:
     proxy, port, lines = await start_proxy(url, extra)
     try:
         await asyncio.sleep(1.0)
-        baseline = rss_mb(proxy.pid)
+        baseline = servers.rss_mb(proxy.pid)
         clients = [slow_client(port) for _ in range(args.clients)]
         during = await sample(proxy.pid, args.hold)
         for client in clients:
             client.close()
         after = await sample(proxy.pid, args.after)
     finally:
-        proxy.terminate()
-        await proxy.wait()
+        await servers.stop_logging(proxy)
         await upstream.cleanup()
     peak = max(rss for _, rss in during + after)
     settled = next((t for t, rss in after if rss <= baseline + 10), None)
